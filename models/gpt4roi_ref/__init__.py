@@ -1,0 +1,1 @@
+"""PyTorch reference of GPT4RoI and the tooling around it (export, shapes task, training)."""

@@ -1,0 +1,151 @@
+"""Reading and writing checkpoints in the official key layouts.
+
+- GPT4RoI (merged delta): HF LLaMA keys `model.*` / `lm_head.weight` plus `model.mm_projector.*` and
+  `model.spi_module.*`, as sharded `pytorch_model-*.bin` with `pytorch_model.bin.index.json`, a single
+  `pytorch_model.bin`, or the same with `.safetensors`.
+- CLIP (`openai/clip-vit-large-patch14`): a full CLIPModel or CLIPVisionModel checkpoint; only the
+  `vision_model.*` keys are used.
+
+Keys that old transformers versions saved but that are derived buffers (`rotary_emb.inv_freq`,
+`embeddings.position_ids`) are dropped before the strict load; nothing else is.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import struct
+from typing import Dict, Iterable, Optional
+
+import numpy as np
+import torch
+
+from .modeling import GPT4RoI
+
+State = Dict[str, torch.Tensor]
+
+_ST_DTYPES = {"F32": np.float32, "F16": np.float16, "I64": np.int64, "I32": np.int32, "U8": np.uint8,
+              "BF16": None}
+_ST_NAMES = {torch.float32: "F32", torch.float16: "F16", torch.int64: "I64", torch.int32: "I32",
+             torch.uint8: "U8", torch.bfloat16: "BF16"}
+
+DERIVED_KEYS = (re.compile(r"^model\.layers\.\d+\.self_attn\.rotary_emb\.inv_freq$"),
+                re.compile(r"^vision_model\.embeddings\.position_ids$"))
+
+
+def read_safetensors(path: str) -> State:
+    """Minimal safetensors reader (no dependency): 8-byte header length, JSON header, raw data."""
+    with open(path, "rb") as f:
+        (n,) = struct.unpack("<Q", f.read(8))
+        header = json.loads(f.read(n))
+        base = 8 + n
+        out: State = {}
+        for name, info in header.items():
+            if name == "__metadata__":
+                continue
+            start, end = info["data_offsets"]
+            f.seek(base + start)
+            raw = f.read(end - start)
+            if info["dtype"] == "BF16":
+                u16 = np.frombuffer(raw, dtype="<u2").astype(np.uint32) << 16
+                t = torch.from_numpy(u16.view(np.float32).copy()).to(torch.bfloat16)
+            else:
+                t = torch.from_numpy(np.frombuffer(raw, dtype=np.dtype(_ST_DTYPES[info["dtype"]]).newbyteorder("<")).copy())
+            out[name] = t.reshape(info["shape"])
+    return out
+
+
+def write_safetensors(path: str, state: State, metadata: Optional[Dict[str, str]] = None) -> None:
+    header: Dict[str, object] = {}
+    blobs = []
+    offset = 0
+    for name in sorted(state):
+        t = state[name].detach().cpu().contiguous()
+        if t.dtype == torch.bfloat16:
+            raw = (t.view(torch.int16).numpy().astype("<i2")).tobytes()
+        else:
+            raw = t.numpy().astype(t.numpy().dtype.newbyteorder("<")).tobytes()
+        header[name] = {"dtype": _ST_NAMES[t.dtype], "shape": list(t.shape), "data_offsets": [offset, offset + len(raw)]}
+        blobs.append(raw)
+        offset += len(raw)
+    if metadata:
+        header["__metadata__"] = metadata
+    h = json.dumps(header, separators=(",", ":")).encode()
+    h += b" " * ((8 - len(h) % 8) % 8)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(h)))
+        f.write(h)
+        for b in blobs:
+            f.write(b)
+
+
+def _read_any(path: str) -> State:
+    if path.endswith(".safetensors"):
+        return read_safetensors(path)
+    return torch.load(path, map_location="cpu")
+
+
+def read_checkpoint(path: str) -> State:
+    """A file, or a folder holding an index (sharded) or a single weights file."""
+    if os.path.isfile(path):
+        return _read_any(path)
+    for index_name in ("model.safetensors.index.json", "pytorch_model.bin.index.json"):
+        index = os.path.join(path, index_name)
+        if os.path.exists(index):
+            with open(index, encoding="utf-8") as f:
+                weight_map = json.load(f)["weight_map"]
+            state: State = {}
+            for shard in sorted(set(weight_map.values())):
+                state.update(_read_any(os.path.join(path, shard)))
+            missing = set(weight_map) - set(state)
+            if missing:
+                raise ValueError(f"{index}: {len(missing)} indexed tensors absent from the shards, e.g. {sorted(missing)[:3]}")
+            return state
+    for single in ("model.safetensors", "pytorch_model.bin"):
+        p = os.path.join(path, single)
+        if os.path.exists(p):
+            return _read_any(p)
+    raise FileNotFoundError(f"{path}: no model.safetensors[.index.json] or pytorch_model.bin[.index.json] found")
+
+
+def drop_derived(state: State) -> State:
+    return {k: v for k, v in state.items() if not any(p.match(k) for p in DERIVED_KEYS)}
+
+
+def gpt4roi_part(state: State) -> State:
+    """The LLM + projector + region module keys (drops a stray vision tower, if a checkpoint holds one)."""
+    return {k: v for k, v in drop_derived(state).items() if not k.startswith("model.vision_tower.")}
+
+
+def clip_vision_part(state: State) -> State:
+    return {k: v for k, v in drop_derived(state).items() if k.startswith("vision_model.")}
+
+
+def load_official(model: GPT4RoI, gpt4roi_path: str, clip_path: str, dtype: torch.dtype = torch.float32) -> None:
+    """Load both official checkpoints with strict=True; raise on any missing or unexpected key."""
+    lm_state = {k: v.to(dtype) for k, v in gpt4roi_part(read_checkpoint(gpt4roi_path)).items()}
+    vision_state = {k: v.to(dtype) for k, v in clip_vision_part(read_checkpoint(clip_path)).items()}
+    model.lm.load_state_dict(lm_state, strict=True)
+    model.vision_tower.load_state_dict(vision_state, strict=True)
+
+
+def save_official(model: GPT4RoI, gpt4roi_path: str, clip_path: str, dtype: torch.dtype = torch.float32) -> None:
+    """The reverse: write the two checkpoints in the official layouts (as single safetensors files)."""
+    write_safetensors(gpt4roi_path, {k: v.to(dtype) for k, v in model.lm.state_dict().items()})
+    write_safetensors(clip_path, {k: v.to(dtype) for k, v in model.vision_tower.state_dict().items()})
+
+
+def added_token_ids(tokenizer_dir: Optional[str], base_vocab: int, names: Iterable[str]) -> Dict[str, int]:
+    """Ids of the added tokens: from the checkpoint's added_tokens.json when it has one (the ids the
+    weights were trained with), else the demo's order after the base vocabulary."""
+    names = list(names)
+    if tokenizer_dir:
+        p = os.path.join(tokenizer_dir, "added_tokens.json")
+        if os.path.exists(p):
+            with open(p, encoding="utf-8") as f:
+                found = json.load(f)
+            missing = [n for n in names if n not in found]
+            if missing:
+                raise ValueError(f"{p} lacks {missing}")
+            return {n: int(found[n]) for n in names}
+    return {n: base_vocab + i for i, n in enumerate(names)}

@@ -1,0 +1,132 @@
+#!/usr/bin/env bash
+# Runs every test of the repository: the Python model tooling (pytest, models/tests) and the
+# .NET solution (dotnet test). Installs missing Python packages from Debian first (root or sudo).
+# Ends with exactly one summary line:  N passed, N failed, N skipped
+# Exit status: 0 when every runner succeeded and no test failed, 1 otherwise.
+#
+# Environment:
+#   TEST_RESULTS_DIR   keep the raw results (pytest.xml, *.trx) there instead of a temp dir
+#   SKIP_PYTHON=1      do not run pytest;  SKIP_DOTNET=1  do not run dotnet test
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+PY=/usr/bin/python3
+APT_PACKAGES=(python3-torch python3-torchvision python3-onnx python3-sentencepiece
+  python3-numpy python3-pil python3-pytest libopenblas0-pthread)
+
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+export PYTHONDONTWRITEBYTECODE=1
+
+if [[ -n "${TEST_RESULTS_DIR:-}" ]]; then
+  results="$(mkdir -p "$TEST_RESULTS_DIR" && cd "$TEST_RESULTS_DIR" && pwd)"
+else
+  results="$(mktemp -d "${TMPDIR:-/tmp}/gpt4roi-tests.XXXXXX")"
+  trap 'rm -rf "$results"' EXIT
+fi
+
+runner_failed=0
+
+python_ready() {
+  [[ -x "$PY" ]] && "$PY" -c 'import torch, onnx, sentencepiece, pytest' >/dev/null 2>&1
+}
+
+install_python_deps() {
+  python_ready && return 0
+  echo "test-all: installing Debian Python packages: ${APT_PACKAGES[*]}"
+  local sudo=()
+  if [[ "$(id -u)" -ne 0 ]]; then
+    if command -v sudo >/dev/null 2>&1; then sudo=(sudo); else
+      echo "test-all: error: missing Python packages and not root (no sudo); install: ${APT_PACKAGES[*]}" >&2
+      return 1
+    fi
+  fi
+  local log="$results/apt.log"
+  if ! { "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q \
+        && "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+             python3 "${APT_PACKAGES[@]}"; } >"$log" 2>&1; then
+    tail -n 30 "$log" >&2
+    echo "test-all: error: apt-get install failed" >&2
+    return 1
+  fi
+  python_ready || { echo "test-all: error: $PY still cannot import torch, onnx, sentencepiece, pytest" >&2; return 1; }
+}
+
+# --- Python (models/tests) ---------------------------------------------------
+if [[ "${SKIP_PYTHON:-0}" != 1 && -d models/tests ]]; then
+  if install_python_deps; then
+    echo "test-all: pytest models/tests"
+    set +e
+    "$PY" -m pytest models/tests -q -p no:cacheprovider --junitxml="$results/pytest.xml"
+    rc=$?
+    set -e
+    # 5 = no tests collected: not a failure of the runner.
+    if [[ $rc -ne 0 && $rc -ne 5 ]]; then
+      echo "test-all: pytest exited with $rc" >&2
+      runner_failed=1
+    fi
+  else
+    runner_failed=1
+  fi
+fi
+
+# --- .NET ----------------------------------------------------------------------
+if [[ "${SKIP_DOTNET:-0}" != 1 ]]; then
+  if command -v dotnet >/dev/null 2>&1; then
+    echo "test-all: dotnet test GPT4RoI.Functions.sln"
+    set +e
+    dotnet test GPT4RoI.Functions.sln -c Release -nologo --verbosity quiet \
+      --logger "trx" --results-directory "$results/dotnet"
+    rc=$?
+    set -e
+    if [[ $rc -ne 0 ]]; then
+      echo "test-all: dotnet test exited with $rc" >&2
+      runner_failed=1
+    fi
+  else
+    echo "test-all: error: dotnet not found on PATH" >&2
+    runner_failed=1
+  fi
+fi
+
+# --- Summary -----------------------------------------------------------------
+summary="$("$PY" - "$results" <<'PYEOF'
+import glob, os, sys
+import xml.etree.ElementTree as ET
+
+root = sys.argv[1]
+passed = failed = skipped = 0
+
+junit = os.path.join(root, "pytest.xml")
+if os.path.exists(junit):
+    tree = ET.parse(junit).getroot()
+    suites = [tree] if tree.tag == "testsuite" else tree.iter("testsuite")
+    for s in suites:
+        tests = int(s.get("tests", 0))
+        f = int(s.get("failures", 0)) + int(s.get("errors", 0))
+        sk = int(s.get("skipped", 0))
+        passed += tests - f - sk
+        failed += f
+        skipped += sk
+
+for trx in sorted(glob.glob(os.path.join(root, "dotnet", "**", "*.trx"), recursive=True)):
+    for el in ET.parse(trx).getroot().iter():
+        if el.tag.rsplit("}", 1)[-1] != "UnitTestResult":
+            continue
+        outcome = el.get("outcome", "")
+        if outcome == "Passed":
+            passed += 1
+        elif outcome in ("NotExecuted", "Inconclusive", "Pending", "Disconnected", "Warning"):
+            skipped += 1
+        else:
+            failed += 1
+
+print(f"{passed} passed, {failed} failed, {skipped} skipped")
+PYEOF
+)" || { summary="0 passed, 0 failed, 0 skipped"; echo "test-all: error: could not read test results" >&2; runner_failed=1; }
+
+failed_count="$(sed -E 's/^[0-9]+ passed, ([0-9]+) failed.*/\1/' <<<"$summary")"
+status=0
+if [[ $runner_failed -ne 0 || "$failed_count" != 0 ]]; then status=1; fi
+echo "$summary"
+exit $status

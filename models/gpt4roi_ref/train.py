@@ -226,9 +226,9 @@ def main() -> None:
 
     ds = ShapesDataset(tok_path, cfg, a.seed, a.steps * a.batch)
     sampler = range(step * a.batch, a.steps * a.batch)
+    extra = {"prefetch_factor": 4, "persistent_workers": True} if a.workers > 0 else {}
     loader = DataLoader(ds, batch_size=a.batch, sampler=sampler, num_workers=a.workers, collate_fn=collate,
-                        pin_memory=a.device != "cpu", prefetch_factor=4 if a.workers else None,
-                        persistent_workers=a.workers > 0)
+                        pin_memory=a.device != "cpu", **extra)
     t0 = time.time()
     log = open(os.path.join(a.out, "train.log"), "a", encoding="utf-8")
     model.train()

@@ -1,0 +1,384 @@
+"""Export a GPT4RoI checkpoint to the model folder the C# engine loads.
+
+    # the shipped tiny model (reference weights in models/tiny/reference):
+    /usr/bin/python3 -m gpt4roi_ref.export --model tiny --out tiny
+    # real weights:
+    /usr/bin/python3 -m gpt4roi_ref.export --preset 7b --gpt4roi /w/GPT4RoI-7B --clip /w/clip-vit-large-patch14 \
+        --tokenizer /w/GPT4RoI-7B/tokenizer.model --out /w/gpt4roi-7b-onnx --dtype fp16
+
+Writes vision.onnx, region_head.onnx, decoder.onnx (+ .fp16 variants with --dtype both|fp16),
+embed_tokens.bin, tokenizer.model and manifest.json; runs onnx.checker on every graph; then compares every
+graph with torch on random inputs through ONNX Runtime (the C# `gpt4roi-modeltools parity` command,
+since Debian has no Python onnxruntime) and prints each max abs error.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from typing import Dict, List
+
+import onnx
+import torch
+import torch.nn as nn
+
+from .checkpoint import added_token_ids, load_official
+from .config import (ADDED_TOKENS, CLIP_MEAN, CLIP_STD, IMAGE_INTRO, PRESETS, STOP_STRING, SYSTEM_PROMPT,
+                     GPT4RoIConfig)
+from .modeling import GPT4RoI, multi_level_roi_align
+from .tensorio import sha256_file, write_bundle
+
+FORMAT_VERSION = 1
+OPSET = 17
+EXTERNAL_DATA_THRESHOLD = 1_800_000_000  # protobuf's hard limit is 2 GiB
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+# Max abs error allowed against torch fp32. fp16 graphs store and compute in half precision, so their
+# logits (magnitude ~10) are held to 0.2 and the rest to 5e-2.
+TOLERANCE = {"fp32": {"vision": 1e-4, "region_head": 1e-4, "decoder": 1e-4},
+             "fp16": {"vision": 5e-2, "region_head": 5e-2, "decoder": 2e-1}}
+
+
+class VisionGraph(nn.Module):
+    """pixels -> image tokens and the four fused maps, channels-last for the C# RoIAlign."""
+
+    def __init__(self, model: GPT4RoI):
+        super().__init__()
+        self.model = model
+
+    def forward(self, pixels):
+        tokens, maps = self.model.encode_image(pixels)
+        return (tokens,) + tuple(m.permute(0, 2, 3, 1) for m in maps)
+
+
+class RegionHeadGraph(nn.Module):
+    """RoIAlign output (channels-last) + normalised boxes -> one embedding per region."""
+
+    def __init__(self, model: GPT4RoI):
+        super().__init__()
+        self.head = model.lm.model.spi_module.roi_align
+
+    def forward(self, roi_features, boxes):
+        return self.head(roi_features.permute(0, 1, 4, 2, 3), boxes)
+
+
+class DecoderGraph(nn.Module):
+    def __init__(self, model: GPT4RoI):
+        super().__init__()
+        self.lm = model.lm
+
+    def forward(self, inputs_embeds, attention_mask, position_ids, *past_flat):
+        past = [(past_flat[2 * i], past_flat[2 * i + 1]) for i in range(len(past_flat) // 2)]
+        logits, presents = self.lm.decode(inputs_embeds, attention_mask, position_ids, past)
+        flat: List[torch.Tensor] = []
+        for k, v in presents:
+            flat += [k, v]
+        return (logits,) + tuple(flat)
+
+
+def graph_names(cfg: GPT4RoIConfig) -> Dict[str, Dict[str, List[str]]]:
+    n = cfg.vision.num_region_levels
+    past = [f"past_key_values.{i}.{kv}" for i in range(cfg.llm.layers) for kv in ("key", "value")]
+    present = [f"present.{i}.{kv}" for i in range(cfg.llm.layers) for kv in ("key", "value")]
+    return {
+        "vision": {"inputs": ["pixels"], "outputs": ["image_tokens"] + [f"fused_map_{i}" for i in range(n)]},
+        "region_head": {"inputs": ["roi_features", "boxes"], "outputs": ["region_embeddings"]},
+        "decoder": {"inputs": ["inputs_embeds", "attention_mask", "position_ids"] + past,
+                    "outputs": ["logits"] + present},
+    }
+
+
+def sample_inputs(model: GPT4RoI, seed: int = 0):
+    """Random but realistic inputs for tracing and parity: a random image, boxes, embeddings, a KV past."""
+    cfg = model.cfg
+    g = torch.Generator().manual_seed(seed)
+    pixels = torch.randn(1, 3, cfg.vision.image_size, cfg.vision.image_size, generator=g)
+    xy = torch.rand(3, 2, generator=g) * 0.6
+    wh = torch.rand(3, 2, generator=g) * 0.35 + 0.05
+    boxes = torch.cat([xy, xy + wh], dim=1)
+    with torch.no_grad():
+        tokens, maps = model.encode_image(pixels)
+        rois = multi_level_roi_align(maps, boxes, torch.zeros(3, dtype=torch.long), cfg)
+    heads, hd, layers = cfg.llm.heads, cfg.llm.head_dim, cfg.llm.layers
+    embed_std = float(model.lm.model.embed_tokens.weight.std())
+    t, p = 6, 5
+    embeds = torch.randn(1, t, cfg.llm.hidden, generator=g) * embed_std
+    mask = torch.ones(1, p + t, dtype=torch.long)
+    pos = torch.arange(p, p + t)[None]
+    past = [torch.randn(1, heads, p, hd, generator=g) for _ in range(2 * layers)]
+    return pixels, boxes, rois.permute(0, 1, 3, 4, 2).contiguous(), (embeds, mask, pos, past)
+
+
+def _export(module: nn.Module, args, path: str, inputs: List[str], outputs: List[str], dynamic: Dict) -> None:
+    tmp = tempfile.mkdtemp()
+    try:
+        tmp_path = os.path.join(tmp, "model.onnx")
+        torch.onnx.export(module, args, tmp_path, input_names=inputs, output_names=outputs, dynamic_axes=dynamic,
+                          opset_version=OPSET, do_constant_folding=True)
+        m = onnx.load(tmp_path)  # pulls in any external data torch wrote
+        save_model(m, path)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def save_model(m: onnx.ModelProto, path: str) -> None:
+    """One .onnx file, or .onnx + one .onnx.data file when the weights pass the protobuf limit."""
+    size = sum(len(t.raw_data) for t in m.graph.initializer)
+    if os.path.exists(path + ".data"):
+        os.remove(path + ".data")
+    if size > EXTERNAL_DATA_THRESHOLD or os.environ.get("GPT4ROI_FORCE_EXTERNAL_DATA") == "1":
+        onnx.save_model(m, path, save_as_external_data=True, all_tensors_to_one_file=True,
+                        location=os.path.basename(path) + ".data", size_threshold=1024)
+        onnx.checker.check_model(path)
+    else:
+        onnx.save_model(m, path)
+        onnx.checker.check_model(m)
+
+
+def to_fp16(src: str, dst: str) -> None:
+    """fp16 variant: float32 initializers and Constant tensors become float16, graph float inputs and
+    outputs become float16, Cast-to-float becomes Cast-to-float16. Resize's roi/scales stay float32."""
+    import numpy as np
+    from onnx import TensorProto, numpy_helper
+
+    def half(arr):
+        # float32 extremes (the attention mask's fill value) saturate to the float16 range, not to inf.
+        return np.clip(arr, -65504.0, 65504.0).astype("float16")
+
+    m = onnx.load(src)
+    keep32 = set()
+    for node in m.graph.node:
+        if node.op_type == "Resize":
+            keep32.update(node.input[1:3])
+    for init in m.graph.initializer:
+        if init.data_type == TensorProto.FLOAT and init.name not in keep32:
+            arr = half(numpy_helper.to_array(init))
+            init.CopyFrom(numpy_helper.from_array(arr, init.name))
+    for node in m.graph.node:
+        if node.op_type == "Constant" and node.output[0] not in keep32:
+            for attr in node.attribute:
+                if attr.name == "value" and attr.t.data_type == TensorProto.FLOAT:
+                    arr = half(numpy_helper.to_array(attr.t))
+                    attr.t.CopyFrom(numpy_helper.from_array(arr, attr.t.name))
+        if node.op_type == "Cast":
+            for attr in node.attribute:
+                if attr.name == "to" and attr.i == TensorProto.FLOAT:
+                    attr.i = TensorProto.FLOAT16
+        if node.op_type == "ConstantOfShape":
+            for attr in node.attribute:
+                if attr.name == "value" and attr.t.data_type == TensorProto.FLOAT:
+                    arr = half(numpy_helper.to_array(attr.t))
+                    attr.t.CopyFrom(numpy_helper.from_array(arr, attr.t.name))
+    for vi in list(m.graph.input) + list(m.graph.output):
+        if vi.type.tensor_type.elem_type == TensorProto.FLOAT:
+            vi.type.tensor_type.elem_type = TensorProto.FLOAT16
+    del m.graph.value_info[:]
+    save_model(m, dst)
+
+
+def export_all(model: GPT4RoI, out: str, dtypes: List[str], tokenizer: str, tokenizer_dir: str = None,
+               parity_dir: str = None, run_parity: bool = True) -> int:
+    cfg = model.cfg
+    os.makedirs(out, exist_ok=True)
+    model.eval()
+    names = graph_names(cfg)
+    pixels, boxes, rois, (embeds, mask, pos, past) = sample_inputs(model)
+    kv_axes = {0: "batch", 2: "past_sequence"}
+    dec_dyn = {"inputs_embeds": {0: "batch", 1: "sequence"}, "attention_mask": {0: "batch", 1: "total_sequence"},
+               "position_ids": {0: "batch", 1: "sequence"}, "logits": {0: "batch", 1: "sequence"}}
+    for n in names["decoder"]["inputs"][3:]:
+        dec_dyn[n] = kv_axes
+    for n in names["decoder"]["outputs"][1:]:
+        dec_dyn[n] = {0: "batch", 2: "total_sequence"}
+    with torch.no_grad():
+        _export(VisionGraph(model), (pixels,), os.path.join(out, "vision.onnx"), names["vision"]["inputs"],
+                names["vision"]["outputs"], {n: {0: "batch"} for n in names["vision"]["inputs"] + names["vision"]["outputs"]})
+        _export(RegionHeadGraph(model), (rois, boxes), os.path.join(out, "region_head.onnx"),
+                names["region_head"]["inputs"], names["region_head"]["outputs"],
+                {"roi_features": {0: "regions"}, "boxes": {0: "regions"}, "region_embeddings": {0: "regions"}})
+        _export(DecoderGraph(model), (embeds, mask, pos, *past), os.path.join(out, "decoder.onnx"),
+                names["decoder"]["inputs"], names["decoder"]["outputs"], dec_dyn)
+    variants = {"fp32": {g: f"{g}.onnx" for g in names}}
+    if "fp16" in dtypes:
+        variants["fp16"] = {g: f"{g}.fp16.onnx" for g in names}
+        for g in names:
+            to_fp16(os.path.join(out, f"{g}.onnx"), os.path.join(out, f"{g}.fp16.onnx"))
+    if "fp32" not in dtypes:
+        for g in names:
+            for suffix in ("", ".data"):
+                p = os.path.join(out, f"{g}.onnx{suffix}")
+                if os.path.exists(p):
+                    os.remove(p)
+        del variants["fp32"]
+    emb = model.lm.model.embed_tokens.weight.detach().to(torch.float32).contiguous().numpy()
+    emb.astype("<f4").tofile(os.path.join(out, "embed_tokens.bin"))
+    if os.path.abspath(tokenizer) != os.path.abspath(os.path.join(out, "tokenizer.model")):
+        shutil.copyfile(tokenizer, os.path.join(out, "tokenizer.model"))
+    write_manifest(model, out, variants, names, tokenizer_dir)
+    print(f"exported {cfg.name} to {out}: " + ", ".join(sorted(os.listdir(out))))
+    if not run_parity:
+        return 0
+    return parity(model, out, variants, names, parity_dir, (pixels, boxes, rois, embeds, mask, pos, past))
+
+
+def write_manifest(model: GPT4RoI, out: str, variants: Dict, names: Dict, tokenizer_dir: str = None) -> None:
+    cfg = model.cfg
+    import sentencepiece as spm
+    sp = spm.SentencePieceProcessor(model_file=os.path.join(out, "tokenizer.model"))
+    files = {}
+    for f in sorted(os.listdir(out)):
+        p = os.path.join(out, f)
+        if os.path.isfile(p) and f != "manifest.json":
+            files[f] = {"bytes": os.path.getsize(p), "sha256": sha256_file(p)}
+    manifest = {
+        "format": "gpt4roi-onnx",
+        "format_version": FORMAT_VERSION,
+        "model_id": cfg.name,
+        "dims": {
+            "image_size": cfg.vision.image_size, "patch_size": cfg.vision.patch_size,
+            "num_patches": cfg.vision.num_patches, "vision_width": cfg.vision.width,
+            "region_width": cfg.region.width, "num_levels": cfg.vision.num_region_levels,
+            "feature_map_sizes": cfg.feature_map_sizes, "feature_strides": cfg.feature_strides,
+            "roi_size": cfg.region.roi_size, "sampling_ratio": cfg.region.sampling_ratio,
+            "roi_aligned": True, "roi_pool": "avg",
+            "hidden": cfg.llm.hidden, "layers": cfg.llm.layers, "heads": cfg.llm.heads,
+            "head_dim": cfg.llm.head_dim, "vocab_size": cfg.llm.vocab_size, "max_positions": cfg.llm.max_positions,
+        },
+        "preprocess": {
+            "color": "RGB", "apply_exif_orientation": True, "resize": [cfg.vision.image_size, cfg.vision.image_size],
+            "resize_mode": "bilinear, half-pixel centres, no antialias, float32, no rounding",
+            "scale": 1.0 / 255.0, "mean": list(CLIP_MEAN), "std": list(CLIP_STD), "layout": "NCHW",
+            "boxes": "pixel xyxy in the oriented image, divided by (w, h, w, h)",
+        },
+        "prompt": {
+            "template": "conv_v1_2", "system": SYSTEM_PROMPT, "system_suffix": "\n\n",
+            "image_intro": IMAGE_INTRO, "image_placeholder": "<image>",
+            "image_tokens": {"start": "<im_start>", "patch": "<im_patch>", "end": "<im_end>",
+                             "count": cfg.vision.num_patches},
+            "human_prefix": "### Human: ", "assistant_prefix": "### Assistant: ", "turn_suffix": "\n",
+            "generation_prefix": "### ", "region_first_mention": "region{n} <bbox>",
+            "region_later_mention": "region{n}", "region_tag": "<region{n}>",
+            "stop_strings": [STOP_STRING], "strip_from_answer": ["Assistant: ", "Assistant:"],
+        },
+        "tokenizer": {
+            "file": "tokenizer.model", "type": "sentencepiece", "add_bos": True,
+            "bos_id": sp.bos_id(), "eos_id": sp.eos_id(), "unk_id": sp.unk_id(),
+            "base_vocab_size": sp.get_piece_size(),
+            "added_tokens": added_token_ids(tokenizer_dir, cfg.base_vocab_size, ADDED_TOKENS),
+            "added_token_rule": "split on added tokens, strip whitespace on both sides of each, encode each "
+                                "remaining chunk alone (dummy prefix), BOS first (HF slow LlamaTokenizer)",
+        },
+        "embeddings": {"file": "embed_tokens.bin", "dtype": "float32", "shape": [cfg.llm.vocab_size, cfg.llm.hidden]},
+        "graphs": {g: dict(names[g]) for g in names},
+        "layouts": {
+            "pixels": "[batch, 3, H, W] float",
+            "image_tokens": "[batch, num_patches, hidden]",
+            "fused_map_i": "[batch, S_i, S_i, region_width] channels-last, S = feature_map_sizes[i]",
+            "roi_features": "[regions, num_levels, roi_size, roi_size, region_width] channels-last",
+            "boxes": "[regions, 4] normalised xyxy in [0,1]",
+            "region_embeddings": "[regions, hidden]",
+            "inputs_embeds": "[batch, sequence, hidden]",
+            "attention_mask": "[batch, past_sequence + sequence] int64, 1 = attend",
+            "position_ids": "[batch, sequence] int64",
+            "past_key_values.i.key|value": "[batch, heads, past_sequence, head_dim]; length 0 on the first call",
+            "logits": "[batch, sequence, vocab_size] float",
+        },
+        "variants": {k: {"graphs": v, "dtype": "float32" if k == "fp32" else "float16"} for k, v in variants.items()},
+        "default_variant": "fp32" if "fp32" in variants else "fp16",
+        "files": files,
+    }
+    with open(os.path.join(out, "manifest.json"), "w", encoding="utf-8") as f:
+        json.dump(manifest, f, indent=2)
+
+
+def parity(model: GPT4RoI, out: str, variants: Dict, names: Dict, parity_dir: str, samples) -> int:
+    pixels, boxes, rois, embeds, mask, pos, past = samples
+    with torch.no_grad():
+        vis = VisionGraph(model)(pixels)
+        head = RegionHeadGraph(model)(rois, boxes)
+        dec = DecoderGraph(model)(embeds, mask, pos, *past)
+        # A first call with an empty past, as the engine makes it.
+        empty = [p[:, :, :0] for p in past]
+        mask0 = torch.ones(1, embeds.shape[1], dtype=torch.long)
+        pos0 = torch.arange(embeds.shape[1])[None]
+        dec0 = DecoderGraph(model)(embeds, mask0, pos0, *empty)
+    own_dir = parity_dir is None
+    parity_dir = parity_dir or tempfile.mkdtemp(prefix="gpt4roi-parity-")
+    os.makedirs(parity_dir, exist_ok=True)
+    cases = {
+        "vision": (dict(zip(names["vision"]["inputs"], [pixels])), dict(zip(names["vision"]["outputs"], vis))),
+        "region_head": (dict(zip(names["region_head"]["inputs"], [rois, boxes])),
+                        dict(zip(names["region_head"]["outputs"], [head]))),
+        "decoder": (dict(zip(names["decoder"]["inputs"], [embeds, mask, pos, *past])),
+                    dict(zip(names["decoder"]["outputs"], dec))),
+        "decoder_empty_past": (dict(zip(names["decoder"]["inputs"], [embeds, mask0, pos0, *empty])),
+                               dict(zip(names["decoder"]["outputs"], dec0))),
+    }
+    for variant, graphs in variants.items():
+        for case, (inputs, outputs) in cases.items():
+            graph = case.split("_empty")[0]
+            if variant == "fp16":
+                inputs = {k: (v.half() if v.is_floating_point() else v) for k, v in inputs.items()}
+            stem = f"{variant}.{case}"
+            write_bundle(os.path.join(parity_dir, f"{stem}.inputs.json"), inputs)
+            write_bundle(os.path.join(parity_dir, f"{stem}.outputs.json"), outputs)
+            with open(os.path.join(parity_dir, f"{stem}.parity.json"), "w", encoding="utf-8") as f:
+                json.dump({"graph": f"{variant}/{case}", "model": os.path.abspath(os.path.join(out, graphs[graph])),
+                           "inputs": f"{stem}.inputs.json", "outputs": f"{stem}.outputs.json",
+                           "tolerance": TOLERANCE[variant][graph]}, f, indent=1)
+    rc = run_parity_tool(parity_dir)
+    if own_dir:
+        shutil.rmtree(parity_dir, ignore_errors=True)
+    return rc
+
+
+def run_parity_tool(parity_dir: str) -> int:
+    project = os.path.join(REPO_ROOT, "src", "GPT4RoI.ModelTools")
+    cmd = ["dotnet", "run", "--project", project, "-c", "Release", "--", "parity", parity_dir]
+    print("parity through ONNX Runtime: " + " ".join(cmd), flush=True)
+    try:
+        return subprocess.run(cmd, check=False).returncode
+    except FileNotFoundError:
+        print("error: dotnet not found; the parity check needs the .NET SDK", file=sys.stderr)
+        return 2
+
+
+def load_for_export(args) -> tuple:
+    if args.model:
+        from .evaluate import load_model
+        model, _ = load_model(args.model)
+        return model, os.path.join(args.model, "tokenizer.model"), None
+    cfg = PRESETS[args.preset]()
+    if args.config:
+        cfg = GPT4RoIConfig.load(args.config)
+    model = GPT4RoI(cfg)
+    load_official(model, args.gpt4roi, args.clip)
+    return model, args.tokenizer, os.path.dirname(os.path.abspath(args.tokenizer))
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--model", help="a shipped model folder with reference/ (e.g. models/tiny)")
+    p.add_argument("--preset", choices=sorted(PRESETS), default="7b")
+    p.add_argument("--config", help="config.json overriding the preset")
+    p.add_argument("--gpt4roi", help="merged GPT4RoI checkpoint (folder or file)")
+    p.add_argument("--clip", help="CLIP ViT-L/14 checkpoint (folder or file)")
+    p.add_argument("--tokenizer", help="tokenizer.model (its folder's added_tokens.json is read if present)")
+    p.add_argument("--out", required=True)
+    p.add_argument("--dtype", choices=["fp32", "fp16", "both"], default="fp32")
+    p.add_argument("--parity-dir", help="keep the parity inputs/outputs here")
+    p.add_argument("--no-parity", action="store_true")
+    a = p.parse_args()
+    if not a.model and not (a.gpt4roi and a.clip and a.tokenizer):
+        p.error("give --model DIR, or --gpt4roi, --clip and --tokenizer")
+    torch.set_num_threads(max(1, os.cpu_count() or 1))
+    model, tok, tok_dir = load_for_export(a)
+    dtypes = ["fp32", "fp16"] if a.dtype == "both" else [a.dtype]
+    sys.exit(export_all(model, a.out, dtypes, tok, tok_dir, a.parity_dir, not a.no_parity))
+
+
+if __name__ == "__main__":
+    main()

@@ -124,3 +124,36 @@ def test_seven_b_config_sizes():
     assert cfg.feature_strides == [14 / 8, 14 / 4, 14 / 2, 14]
     assert cfg.added_token_ids() == {"<im_patch>": 32000, "<im_start>": 32001, "<im_end>": 32002,
                                      "<bbox>": 32003, "<point>": 32004}
+
+
+def test_apply_delta_fakeLlamaAndDelta_mergesAndLoadsStrict(tmp_path):
+    from gpt4roi_ref.apply_delta import apply_delta
+    cfg = seven_b_layout()
+    src, _, cdir = fake_official_files(tmp_path, cfg)
+    target = src.lm.state_dict()
+    base, delta = {}, {}
+    for k, v in target.items():
+        v = v.half().float()
+        if k.startswith(("model.mm_projector.", "model.spi_module.")):
+            delta[k] = v
+            continue
+        b = torch.randn_like(v).half().float()
+        if k in ("model.embed_tokens.weight", "lm_head.weight"):
+            b = b[: cfg.base_vocab_size]
+            d = v.clone()
+            d[: cfg.base_vocab_size] -= b
+        else:
+            d = v - b
+        base[k], delta[k] = b, d
+    base["model.layers.0.self_attn.rotary_emb.inv_freq"] = torch.ones(4)
+    (tmp_path / "base").mkdir()
+    (tmp_path / "delta").mkdir()
+    torch.save(base, tmp_path / "base" / "pytorch_model.bin")
+    torch.save(delta, tmp_path / "delta" / "pytorch_model.bin")
+    (tmp_path / "delta" / "added_tokens.json").write_text('{"<im_patch>": 35}')
+    apply_delta(str(tmp_path / "base"), str(tmp_path / "delta"), str(tmp_path / "merged"), torch.float32)
+    dst = GPT4RoI(cfg)
+    load_official(dst, str(tmp_path / "merged"), cdir)
+    for k, v in target.items():
+        assert torch.allclose(dst.lm.state_dict()[k], v.half().float(), atol=1e-5), k
+    assert (tmp_path / "merged" / "added_tokens.json").exists()

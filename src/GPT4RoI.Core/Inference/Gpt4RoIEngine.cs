@@ -1,0 +1,410 @@
+using System.Buffers;
+using System.Diagnostics;
+using GPT4RoI.Core.Imaging;
+using GPT4RoI.Core.Model;
+using GPT4RoI.Core.Text;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.ML.OnnxRuntime;
+
+namespace GPT4RoI.Core.Inference;
+
+/// <summary>
+/// The GPT4RoI pipeline over an exported model folder: vision graph (cached per image), C# multi-level
+/// RoIAlign, region head, embedding splice, and a KV-cached decoder loop. One instance is shared by all
+/// requests: the ONNX Runtime sessions are thread-safe, and everything a request changes lives in its own
+/// <see cref="ChatSession"/>. At most <see cref="EngineOptions.MaxConcurrency"/> requests run at once.
+/// </summary>
+public sealed class Gpt4RoIEngine : IDisposable
+{
+    private readonly ILogger _logger;
+    private readonly OrtModel _ort;
+    private readonly float[] _embeddings;
+    private readonly ImageFeatureCache _cache;
+    private readonly SemaphoreSlim _slots;
+    private readonly EngineOptions _options;
+    private readonly int _patchId;
+    private readonly int _bboxId;
+
+    public Gpt4RoIEngine(EngineOptions options, ILogger<Gpt4RoIEngine>? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        _options = options;
+        _logger = (ILogger?)logger ?? NullLogger.Instance;
+        var sw = Stopwatch.StartNew();
+        Folder = ModelFolder.Open(options.ModelPath, options.Variant, options.Verification);
+        var m = Folder.Manifest;
+        using (var tok = File.OpenRead(Folder.FilePath(m.Tokenizer.File)))
+        {
+            Tokenizer = new RoiTokenizer(tok, m.Tokenizer.AddedTokens, m.Tokenizer.BosId, m.Tokenizer.EosId);
+        }
+
+        Template = PromptTemplate.FromManifest(m.Prompt);
+        Preprocess = new PreprocessSettings(m.Dims.ImageSize, m.Preprocess.Mean, m.Preprocess.Std);
+        _embeddings = Folder.ReadEmbeddings();
+        _patchId = m.Tokenizer.AddedTokens[m.Prompt.ImageTokens.Patch];
+        _bboxId = m.Tokenizer.AddedTokens["<bbox>"];
+        _ort = new OrtModel(Folder, options, _logger);
+        _cache = new ImageFeatureCache(options.ImageCacheBytes);
+        _slots = new SemaphoreSlim(options.MaxConcurrency, options.MaxConcurrency);
+        Log.ModelLoaded(_logger, m.ModelId, Folder.Variant, Folder.Path, _ort.ExecutionProvider, sw.ElapsedMilliseconds);
+    }
+
+    public ModelFolder Folder { get; }
+    public ModelManifest Manifest => Folder.Manifest;
+    public string ModelId => Folder.Manifest.ModelId;
+    public string ExecutionProvider => _ort.ExecutionProvider;
+    public RoiTokenizer Tokenizer { get; }
+    public PromptTemplate Template { get; }
+    public PreprocessSettings Preprocess { get; }
+    public ImageFeatureCache Cache => _cache;
+    public EngineOptions Options => _options;
+
+    /// <summary>Starts a conversation about one decoded image (its features are computed or taken from the cache).</summary>
+    public ChatSession StartSession(DecodedImage image, PromptLimits? limits = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        var features = EncodeImage(image, cancellationToken);
+        return new ChatSession(this, features, new Conversation(Template, limits ?? PromptLimits.Default));
+    }
+
+    /// <summary>Image tokens and fused maps for an image, from the cache when the same bytes were seen before.</summary>
+    public ImageFeatures EncodeImage(DecodedImage image, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        if (_cache.TryGet(image.ContentHash, out var cached))
+        {
+            return cached!;
+        }
+
+        var sw = Stopwatch.StartNew();
+        var d = Manifest.Dims;
+        var pixels = new float[3 * d.ImageSize * d.ImageSize];
+        ImagePreprocessor.WritePixels(image.Image, Preprocess, pixels);
+        _slots.Wait(cancellationToken);
+        try
+        {
+            var names = Manifest.Graphs["vision"];
+            using var input = CreateFloatTensor(pixels, [1, 3, d.ImageSize, d.ImageSize]);
+            using var outputs = _ort.Vision.Run(_ort.RunOptions, names.Inputs, [input], names.Outputs);
+            var tokens = ReadFloats(outputs[0]);
+            var maps = new float[d.NumLevels][];
+            for (var i = 0; i < d.NumLevels; i++)
+            {
+                maps[i] = ReadFloats(outputs[1 + i]);
+            }
+
+            var features = new ImageFeatures(image.ContentHash, image.Width, image.Height, tokens, maps);
+            _cache.Add(features);
+            Log.ImageEncoded(_logger, image.ContentHash, sw.ElapsedMilliseconds, _cache.Hits, _cache.Misses);
+            return features;
+        }
+        finally
+        {
+            _slots.Release();
+        }
+    }
+
+    /// <summary>RoIAlign output [N, levels, roi, roi, C] for normalised boxes (N*4 floats).</summary>
+    public float[] AlignRegions(ImageFeatures features, ReadOnlySpan<float> boxesNorm)
+    {
+        ArgumentNullException.ThrowIfNull(features);
+        var d = Manifest.Dims;
+        var n = boxesNorm.Length / 4;
+        var output = new float[n * d.NumLevels * d.RoiSize * d.RoiSize * d.RegionWidth];
+        RoiAlign.MultiLevel(features.FusedMaps, d.FeatureMapSizes, d.RegionWidth, d.FeatureStrides, d.ImageSize,
+            d.RoiSize, d.SamplingRatio, boxesNorm, output);
+        return output;
+    }
+
+    /// <summary>One embedding per box: RoIAlign then the region head. Returns [N, hidden].</summary>
+    public float[] RegionEmbeddings(ImageFeatures features, ReadOnlySpan<float> boxesNorm)
+    {
+        var n = boxesNorm.Length / 4;
+        if (n == 0)
+        {
+            return [];
+        }
+
+        var d = Manifest.Dims;
+        var rois = AlignRegions(features, boxesNorm);
+        var boxes = boxesNorm.ToArray();
+        var names = Manifest.Graphs["region_head"];
+        using var roiValue = CreateFloatTensor(rois, [n, d.NumLevels, d.RoiSize, d.RoiSize, d.RegionWidth]);
+        using var boxValue = CreateFloatTensor(boxes, [n, 4]);
+        using var outputs = _ort.RegionHead.Run(_ort.RunOptions, names.Inputs, [roiValue, boxValue], names.Outputs);
+        return ReadFloats(outputs[0]);
+    }
+
+    /// <summary>Runs the decoder over the conversation's prompt and generates one answer.</summary>
+    internal GenerationResult Generate(ChatSession session, GenerationOptions options, Action<TokenEvent>? onToken,
+        bool captureFirstLogits, CancellationToken cancellationToken)
+    {
+        options.Validate(_options.MaxNewTokensLimit);
+        var d = Manifest.Dims;
+        var conv = session.Conversation;
+        var promptIds = Tokenizer.Encode(conv.BuildPrompt(d.NumPatches), addBos: true);
+        var total = promptIds.Count + options.MaxNewTokens;
+        if (total > d.MaxPositions)
+        {
+            throw new PromptException(
+                $"the conversation needs {promptIds.Count} prompt tokens + {options.MaxNewTokens} new tokens; the model allows {d.MaxPositions}");
+        }
+
+        var hidden = d.Hidden;
+        var bboxOrder = conv.BboxRegions;
+        var regionEmbeddings = session.RegionEmbeddingsFor(conv.BoxCount);
+        var embeds = new float[promptIds.Count * hidden];
+        int patch = 0, bbox = 0;
+        for (var t = 0; t < promptIds.Count; t++)
+        {
+            var id = promptIds[t];
+            var dst = embeds.AsSpan(t * hidden, hidden);
+            if (id == _patchId)
+            {
+                if (patch >= d.NumPatches)
+                {
+                    throw new PromptException($"the prompt has more than {d.NumPatches} image patch tokens");
+                }
+
+                session.Features.ImageTokens.AsSpan(patch++ * hidden, hidden).CopyTo(dst);
+            }
+            else if (id == _bboxId)
+            {
+                if (bbox >= bboxOrder.Count)
+                {
+                    throw new PromptException("the prompt has more <bbox> tokens than regions");
+                }
+
+                regionEmbeddings.AsSpan(bboxOrder[bbox++] * hidden, hidden).CopyTo(dst);
+            }
+            else
+            {
+                CopyEmbedding(id, dst);
+            }
+        }
+
+        if (patch != d.NumPatches || bbox != bboxOrder.Count)
+        {
+            throw new PromptException($"the prompt has {patch} image patches and {bbox} <bbox> tokens; expected {d.NumPatches} and {bboxOrder.Count}");
+        }
+
+        _slots.Wait(cancellationToken);
+        try
+        {
+            return Decode(session, promptIds, embeds, options, onToken, captureFirstLogits, cancellationToken);
+        }
+        finally
+        {
+            _slots.Release();
+        }
+    }
+
+    private GenerationResult Decode(ChatSession session, IReadOnlyList<int> promptIds, float[] promptEmbeds,
+        GenerationOptions options, Action<TokenEvent>? onToken, bool captureFirstLogits, CancellationToken ct)
+    {
+        var d = Manifest.Dims;
+        var names = Manifest.Graphs["decoder"];
+        var hidden = d.Hidden;
+        var vocab = d.VocabSize;
+        var maxTotal = promptIds.Count + options.MaxNewTokens;
+        // Buffers sized once per request; the token loop below only slices them.
+        var mask = new long[maxTotal];
+        Array.Fill(mask, 1L);
+        var positions = new long[maxTotal];
+        for (var i = 0; i < maxTotal; i++)
+        {
+            positions[i] = i;
+        }
+
+        var stepEmbed = new float[hidden];
+        var logits = new float[vocab];
+        var sampler = new TokenSampler(options, vocab);
+        var stops = Template.StopStrings.Concat(options.StopStrings).ToArray();
+        var generated = new List<int>(options.MaxNewTokens);
+        var inputs = new OrtValue[names.Inputs.Length];
+        IDisposableReadOnlyCollection<OrtValue>? outputs = null;
+        float[]? firstLogits = null;
+        var text = string.Empty;
+        var stop = StopReason.MaxNewTokens;
+        var sw = Stopwatch.StartNew();
+        double prefillMs = 0;
+        var past = 0;
+        try
+        {
+            var t = promptIds.Count;
+            var step = promptEmbeds;
+            while (true)
+            {
+                ct.ThrowIfCancellationRequested();
+                inputs[0] = CreateFloatTensor(step, [1, t, hidden]);
+                inputs[1] = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, mask.AsMemory(0, past + t), [1, past + t]);
+                inputs[2] = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, positions.AsMemory(past, t), [1, t]);
+                var ownsPast = outputs is null;
+                for (var i = 0; i < 2 * d.Layers; i++)
+                {
+                    inputs[3 + i] = outputs is null ? CreateEmptyPast(d) : outputs[1 + i];
+                }
+
+                IDisposableReadOnlyCollection<OrtValue> next;
+                try
+                {
+                    next = _ort.Decoder.Run(_ort.RunOptions, names.Inputs, inputs, names.Outputs);
+                }
+                finally
+                {
+                    for (var i = 0; i < 3; i++)
+                    {
+                        inputs[i].Dispose();
+                    }
+
+                    if (ownsPast)
+                    {
+                        for (var i = 3; i < inputs.Length; i++)
+                        {
+                            inputs[i].Dispose();
+                        }
+                    }
+                }
+
+                outputs?.Dispose();
+                outputs = next;
+                past += t;
+                ReadLastRow(outputs[0], t, vocab, logits);
+                if (generated.Count == 0)
+                {
+                    prefillMs = sw.Elapsed.TotalMilliseconds;
+                    if (captureFirstLogits)
+                    {
+                        firstLogits = (float[])logits.Clone();
+                    }
+                }
+
+                var token = sampler.Next(logits);
+                if (token == Manifest.Tokenizer.EosId)
+                {
+                    stop = StopReason.EndOfSequence;
+                    break;
+                }
+
+                generated.Add(token);
+                var newText = Tokenizer.Decode(generated);
+                var delta = newText.StartsWith(text, StringComparison.Ordinal) ? newText[text.Length..] : newText;
+                text = newText;
+                onToken?.Invoke(new TokenEvent(token, delta));
+                if (stops.Any(s => text.Contains(s, StringComparison.Ordinal)))
+                {
+                    stop = StopReason.StopString;
+                    break;
+                }
+
+                if (generated.Count >= options.MaxNewTokens)
+                {
+                    break;
+                }
+
+                CopyEmbedding(token, stepEmbed);
+                step = stepEmbed;
+                t = 1;
+            }
+        }
+        finally
+        {
+            outputs?.Dispose();
+        }
+
+        var ms = sw.Elapsed.TotalMilliseconds;
+        Log.Generated(_logger, generated.Count, promptIds.Count, 0, (long)ms, stop.ToString());
+        return new GenerationResult
+        {
+            Answer = AnswerText.Clean(text, Template),
+            RawText = text,
+            PromptTokenIds = promptIds,
+            GeneratedTokenIds = generated,
+            StopReason = stop,
+            PrefillMilliseconds = prefillMs,
+            DecodeMilliseconds = ms - prefillMs,
+            FirstStepLogits = firstLogits,
+        };
+    }
+
+    private void CopyEmbedding(int id, Span<float> destination)
+    {
+        var hidden = Manifest.Dims.Hidden;
+        if ((uint)id >= (uint)Manifest.Dims.VocabSize)
+        {
+            throw new InvalidOperationException($"token id {id} is outside the vocabulary of {Manifest.Dims.VocabSize}");
+        }
+
+        _embeddings.AsSpan(id * hidden, hidden).CopyTo(destination);
+    }
+
+    private OrtValue CreateEmptyPast(ModelDims d) => Folder.IsFloat16
+        ? OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, Memory<Float16>.Empty, [1, d.Heads, 0, d.HeadDim])
+        : OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, Memory<float>.Empty, [1, d.Heads, 0, d.HeadDim]);
+
+    /// <summary>A float input in the variant's element type (fp16 graphs take and return Float16).</summary>
+    private OrtValue CreateFloatTensor(float[] data, long[] shape)
+    {
+        if (!Folder.IsFloat16)
+        {
+            var length = 1L;
+            foreach (var s in shape)
+            {
+                length *= s;
+            }
+
+            return OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, data.AsMemory(0, (int)length), shape);
+        }
+
+        var value = OrtValue.CreateAllocatedTensorValue(OrtAllocator.DefaultInstance, TensorElementType.Float16, shape);
+        var span = value.GetTensorMutableDataAsSpan<Float16>();
+        for (var i = 0; i < span.Length; i++)
+        {
+            span[i] = (Float16)data[i];
+        }
+
+        return value;
+    }
+
+    private static float[] ReadFloats(OrtValue value)
+    {
+        var info = value.GetTensorTypeAndShape();
+        if (info.ElementDataType == TensorElementType.Float16)
+        {
+            var half = value.GetTensorDataAsSpan<Float16>();
+            var result = new float[half.Length];
+            for (var i = 0; i < half.Length; i++)
+            {
+                result[i] = (float)half[i];
+            }
+
+            return result;
+        }
+
+        return value.GetTensorDataAsSpan<float>().ToArray();
+    }
+
+    private static void ReadLastRow(OrtValue logits, int rows, int vocab, float[] destination)
+    {
+        if (logits.GetTensorTypeAndShape().ElementDataType == TensorElementType.Float16)
+        {
+            var half = logits.GetTensorDataAsSpan<Float16>().Slice((rows - 1) * vocab, vocab);
+            for (var i = 0; i < vocab; i++)
+            {
+                destination[i] = (float)half[i];
+            }
+
+            return;
+        }
+
+        logits.GetTensorDataAsSpan<float>().Slice((rows - 1) * vocab, vocab).CopyTo(destination);
+    }
+
+    public void Dispose()
+    {
+        _ort.Dispose();
+        _slots.Dispose();
+    }
+}

@@ -1,0 +1,81 @@
+using System.Diagnostics;
+using GPT4RoI.Core.Imaging;
+using GPT4RoI.Core.Inference;
+using GPT4RoI.Core.Text;
+
+namespace GPT4RoI.Core.Jobs;
+
+/// <summary>Runs a box manifest against an image through the engine. Shared by the CLI's <c>batch</c> and the
+/// storage queue job, so both give the same result for the same input.</summary>
+public sealed class JobRunner(Gpt4RoIEngine engine, ImageLimits imageLimits)
+{
+    /// <exception cref="ImageInputException">The image cannot be decoded or breaks a limit (the whole job fails).</exception>
+    public JobResult Run(BoxManifest manifest, ReadOnlyMemory<byte> imageBytes, string imageName,
+        IProgress<string>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(manifest);
+        var total = Stopwatch.StartNew();
+        using var image = ImageDecoder.Decode(imageBytes, imageName, imageLimits);
+        var decodeMs = total.Elapsed.TotalMilliseconds;
+        var features = engine.EncodeImage(image, cancellationToken);
+        var encodeMs = total.Elapsed.TotalMilliseconds - decodeMs;
+        var options = manifest.Generation?.ToOptions() ?? GenerationOptions.Greedy;
+        var tasks = new List<TaskResult>();
+        int promptTokens = 0, generatedTokens = 0;
+        for (var i = 0; i < manifest.Tasks.Count; i++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var task = manifest.Tasks[i];
+            var session = engine.StartSession(image, cancellationToken: cancellationToken);
+            var turns = new List<TurnResult>();
+            ErrorInfo? error = null;
+            foreach (var turn in task.AllTurns())
+            {
+                try
+                {
+                    var boxes = turn.Boxes();
+                    var first = session.Boxes.Count + 1;
+                    var r = session.Ask(turn.Question, boxes, options, cancellationToken: cancellationToken);
+                    turns.Add(new TurnResult
+                    {
+                        Question = turn.Question,
+                        Regions = boxes.Select((b, k) => new RegionInfo(first + k, [b.X1, b.Y1, b.X2, b.Y2])).ToList(),
+                        Answer = r.Answer,
+                        StopReason = r.StopReason.ToString(),
+                        PromptTokens = r.PromptTokenIds.Count,
+                        GeneratedTokens = r.GeneratedTokenIds.Count,
+                        PrefillMs = Math.Round(r.PrefillMilliseconds, 2),
+                        DecodeMs = Math.Round(r.DecodeMilliseconds, 2),
+                    });
+                    promptTokens += r.PromptTokenIds.Count;
+                    generatedTokens += r.GeneratedTokenIds.Count;
+                }
+                catch (Exception ex) when (ex is PromptException or RegionInputException or ArgumentException)
+                {
+                    error = new ErrorInfo(ex is RegionInputException ? "invalid_region" : "invalid_question",
+                        $"turn {turns.Count + 1}: {ex.Message}");
+                    break;
+                }
+            }
+
+            tasks.Add(new TaskResult { Id = task.Id, Turns = turns, Error = error });
+            progress?.Report($"task {i + 1}/{manifest.Tasks.Count}{(error is null ? "" : " failed: " + error.Message)}");
+        }
+
+        return new JobResult
+        {
+            RequestId = manifest.RequestId,
+            Image = new ImageInfo(imageName, image.ContentHash, image.Width, image.Height, image.Format),
+            Model = new ModelInfo(engine.ModelId, engine.Folder.Variant, engine.ExecutionProvider),
+            Tasks = tasks,
+            Usage = new TokenUsage(promptTokens, generatedTokens),
+            TimingsMs = new Dictionary<string, double>
+            {
+                ["decode_image"] = Math.Round(decodeMs, 2),
+                ["encode_image"] = Math.Round(encodeMs, 2),
+                ["total"] = Math.Round(total.Elapsed.TotalMilliseconds, 2),
+            },
+            CreatedUtc = DateTimeOffset.UtcNow,
+        };
+    }
+}

@@ -5,7 +5,7 @@ namespace GPT4RoI.Core.Tests;
 /// <summary>
 /// Writes tiny ONNX models by hand (protobuf wire format), so tests need no Python or model files.
 /// Only the fields ONNX Runtime needs are written: ModelProto.ir_version/opset_import/graph,
-/// GraphProto.node/name/input/output, NodeProto.input/output/name/op_type/attribute (int only),
+/// GraphProto.node/name/input/output, NodeProto.input/output/name/op_type/attribute (int, float, string),
 /// ValueInfoProto with a tensor type and symbolic dims.
 /// </summary>
 internal static class TinyOnnx
@@ -16,7 +16,13 @@ internal static class TinyOnnx
     public const int Int64 = 7;
     public const int Float16 = 10;
 
-    public sealed record Node(string OpType, string[] Inputs, string[] Outputs, (string Name, long Value)[]? IntAttributes = null);
+    public sealed record Node(
+        string OpType,
+        string[] Inputs,
+        string[] Outputs,
+        (string Name, long Value)[]? IntAttributes = null,
+        (string Name, float Value)[]? FloatAttributes = null,
+        (string Name, string Value)[]? StringAttributes = null);
 
     public sealed record ValueInfo(string Name, int ElemType, string[] Dims);
 
@@ -42,6 +48,18 @@ internal static class TinyOnnx
             foreach (var (name, value) in node.IntAttributes ?? [])
             {
                 var attr = new Proto().String(1, name).Varint(3, value).Varint(20, 2); // type = INT
+                p.Message(5, attr);
+            }
+
+            foreach (var (name, value) in node.FloatAttributes ?? [])
+            {
+                var attr = new Proto().String(1, name).Fixed32(2, value).Varint(20, 1); // type = FLOAT
+                p.Message(5, attr);
+            }
+
+            foreach (var (name, value) in node.StringAttributes ?? [])
+            {
+                var attr = new Proto().String(1, name).String(4, value).Varint(20, 3); // type = STRING
                 p.Message(5, attr);
             }
 
@@ -89,6 +107,18 @@ internal static class TinyOnnx
         {
             Tag(field, 0);
             WriteVarint((ulong)value);
+            return this;
+        }
+
+        public Proto Fixed32(int field, float value)
+        {
+            Tag(field, 5);
+            var bits = BitConverter.SingleToUInt32Bits(value);
+            for (var i = 0; i < 4; i++)
+            {
+                _buffer.Add((byte)(bits >> (8 * i)));
+            }
+
             return this;
         }
 

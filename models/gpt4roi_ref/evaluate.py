@@ -49,8 +49,8 @@ def load_model(model_dir: str, device: str = "cpu"):
     return model, tok
 
 
-def run_case(pipe: Pipeline, case):
-    img = decode_image(case.encode())
+def run_case(pipe: Pipeline, case, data: bytes = None):
+    img = decode_image(data if data is not None else case.encode())
     pixels = pixels_from_image(img)
     tokens, maps = pipe.encode_image(pixels)
     conv = Conversation()
@@ -64,13 +64,26 @@ def run_case(pipe: Pipeline, case):
     return results
 
 
-def evaluate(pipe: Pipeline, seed: int, cases: int, turns: int = 3, progress: bool = True) -> dict:
+def evaluate(pipe: Pipeline, seed: int, cases: int, turns: int = 3, progress: bool = True,
+             dump: str = None) -> dict:
+    """Accuracy per kind and per conversation. With `dump`, also writes each case (image, questions, boxes,
+    expected and reference answers) for the C# pipeline to answer (`gpt4roi-modeltools shapes-eval DIR`)."""
     per_kind = defaultdict(lambda: [0, 0])
     conv_ok = 0
     t0 = time.time()
+    dumped = []
     for i in range(cases):
         case = make_case(eval_seed(seed, i), turns=turns)
-        res = run_case(pipe, case)
+        data = case.encode()
+        res = run_case(pipe, case, data)
+        if dump:
+            os.makedirs(dump, exist_ok=True)
+            name = f"case{i:04d}.{case.fmt if case.fmt == 'png' else 'jpg'}"
+            with open(os.path.join(dump, name), "wb") as f:
+                f.write(data)
+            dumped.append({"image": name, "seed": case.seed, "turns": [
+                {"kind": t.kind, "question": t.question, "regions": [list(b) for b in t.boxes],
+                 "expected": t.answer, "reference": got} for t, (_, got, _) in zip(case.turns, res)]})
         all_ok = True
         for kind, got, want in res:
             ok = got.strip().lower() == want.strip().lower()
@@ -83,6 +96,9 @@ def evaluate(pipe: Pipeline, seed: int, cases: int, turns: int = 3, progress: bo
     out = {k: {"correct": per_kind[k][0], "total": per_kind[k][1],
                "accuracy": per_kind[k][0] / max(1, per_kind[k][1])} for k in KINDS}
     out["conversation"] = {"correct": conv_ok, "total": cases, "accuracy": conv_ok / max(1, cases)}
+    if dump:
+        with open(os.path.join(dump, "cases.json"), "w", encoding="utf-8") as f:
+            json.dump({"seed": seed, "cases": dumped, "reference": out}, f, indent=1)
     return out
 
 
@@ -93,11 +109,12 @@ def main() -> None:
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--device", default="cpu")
     p.add_argument("--json", default=None, help="also write the figures here")
+    p.add_argument("--dump", default=None, help="write the cases and reference answers here for the C# check")
     a = p.parse_args()
     torch.set_num_threads(max(1, os.cpu_count() or 1))
     model, tok = load_model(a.model, a.device)
     pipe = Pipeline(model, tok, a.device)
-    res = evaluate(pipe, a.seed, a.cases)
+    res = evaluate(pipe, a.seed, a.cases, dump=a.dump)
     print(f"evaluation: {a.cases} fresh 3-turn conversations (seeds {eval_seed(a.seed, 0)}..), greedy")
     for k in KINDS:
         r = res[k]

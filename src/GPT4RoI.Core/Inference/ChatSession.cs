@@ -1,5 +1,7 @@
 using GPT4RoI.Core.Imaging;
+using GPT4RoI.Core.Model;
 using GPT4RoI.Core.Text;
+using Microsoft.ML.OnnxRuntime;
 
 namespace GPT4RoI.Core.Inference;
 
@@ -7,8 +9,10 @@ namespace GPT4RoI.Core.Inference;
 /// One conversation about one image: boxes accumulate and are numbered across turns, as in GPT4RoI's demo.
 /// Not thread-safe (one turn at a time); the engine it uses is.
 /// </summary>
-public sealed class ChatSession
+public sealed class ChatSession : IDisposable
 {
+    private List<int> _cachedIds = [];
+    private IDisposableReadOnlyCollection<OrtValue>? _cachedOutputs;
     private readonly Gpt4RoIEngine _engine;
     private readonly List<BoundingBox> _boxes = [];
     private readonly List<float> _boxesNorm = [];
@@ -70,6 +74,69 @@ public sealed class ChatSession
             throw;
         }
     }
+
+    /// <summary>How many leading prompt tokens have keys/values in the cache (at least one token is left to run).</summary>
+    internal int ReusablePrefix(IReadOnlyList<int> promptIds)
+    {
+        if (_cachedOutputs is null)
+        {
+            return 0;
+        }
+
+        var n = Math.Min(Math.Min(_cachedIds.Count, promptIds.Count - 1), CachedLength);
+        var i = 0;
+        while (i < n && _cachedIds[i] == promptIds[i])
+        {
+            i++;
+        }
+
+        return i;
+    }
+
+    private int CachedLength => _cachedOutputs is null ? 0 : (int)_cachedOutputs[1].GetTensorTypeAndShape().Shape[2];
+
+    /// <summary>New past key/value tensors holding the first <paramref name="length"/> cached positions.</summary>
+    internal OrtValue[] PastSlice(int length, ModelDims d)
+    {
+        var cached = CachedLength;
+        var result = new OrtValue[2 * d.Layers];
+        for (var i = 0; i < result.Length; i++)
+        {
+            var src = _cachedOutputs![1 + i];
+            var type = src.GetTensorTypeAndShape().ElementDataType;
+            var dst = OrtValue.CreateAllocatedTensorValue(OrtAllocator.DefaultInstance, type, [1, d.Heads, length, d.HeadDim]);
+            var element = type == TensorElementType.Float16 ? 2 : 4;
+            var from = src.GetTensorMutableRawData();
+            var to = dst.GetTensorMutableRawData();
+            var rowBytes = d.HeadDim * element;
+            for (var h = 0; h < d.Heads; h++)
+            {
+                from.Slice(h * cached * rowBytes, length * rowBytes).CopyTo(to.Slice(h * length * rowBytes, length * rowBytes));
+            }
+
+            result[i] = dst;
+        }
+
+        return result;
+    }
+
+    /// <summary>Takes ownership of a decoder output whose present key/values cover <paramref name="ids"/>.</summary>
+    internal void StoreCache(List<int> ids, IDisposableReadOnlyCollection<OrtValue> outputs)
+    {
+        _cachedOutputs?.Dispose();
+        _cachedOutputs = outputs;
+        _cachedIds = ids;
+    }
+
+    /// <summary>Drops the cached keys/values: the next turn prefills its whole prompt.</summary>
+    public void ClearKeyValueCache()
+    {
+        _cachedOutputs?.Dispose();
+        _cachedOutputs = null;
+        _cachedIds = [];
+    }
+
+    public void Dispose() => ClearKeyValueCache();
 
     /// <summary>Region embeddings [count, hidden] of the first <paramref name="count"/> boxes.</summary>
     internal float[] RegionEmbeddingsFor(int count)

@@ -25,6 +25,7 @@ public sealed class Gpt4RoIEngine : IDisposable
     private readonly EngineOptions _options;
     private readonly int _patchId;
     private readonly int _bboxId;
+    private readonly RoiAlignOptions _roiOptions;
 
     public Gpt4RoIEngine(EngineOptions options, ILogger<Gpt4RoIEngine>? logger = null)
     {
@@ -45,6 +46,7 @@ public sealed class Gpt4RoIEngine : IDisposable
         _embeddings = Folder.ReadEmbeddings();
         _patchId = m.Tokenizer.AddedTokens[m.Prompt.ImageTokens.Patch];
         _bboxId = m.Tokenizer.AddedTokens["<bbox>"];
+        _roiOptions = new RoiAlignOptions { ImageSize = m.Dims.ImageSize, OutputSize = m.Dims.RoiSize, SamplingRatio = m.Dims.SamplingRatio };
         _ort = new OrtModel(Folder, options, _logger);
         _cache = new ImageFeatureCache(options.ImageCacheBytes);
         _slots = new SemaphoreSlim(options.MaxConcurrency, options.MaxConcurrency);
@@ -112,9 +114,14 @@ public sealed class Gpt4RoIEngine : IDisposable
         ArgumentNullException.ThrowIfNull(features);
         var d = Manifest.Dims;
         var n = boxesNorm.Length / 4;
-        var output = new float[n * d.NumLevels * d.RoiSize * d.RoiSize * d.RegionWidth];
-        RoiAlign.MultiLevel(features.FusedMaps, d.FeatureMapSizes, d.RegionWidth, d.FeatureStrides, d.ImageSize,
-            d.RoiSize, d.SamplingRatio, boxesNorm, output);
+        var output = new float[RoiAlign.OutputLength(n, d.NumLevels, d.RoiSize, d.RegionWidth)];
+        var levels = new RoiAlignLevel[d.NumLevels];
+        for (var i = 0; i < d.NumLevels; i++)
+        {
+            levels[i] = RoiAlignLevel.Square(features.FusedMaps[i], d.FeatureMapSizes[i], d.RegionWidth, d.FeatureStrides[i]);
+        }
+
+        RoiAlign.Compute(levels, boxesNorm, output, _roiOptions);
         return output;
     }
 
@@ -155,12 +162,14 @@ public sealed class Gpt4RoIEngine : IDisposable
         var hidden = d.Hidden;
         var bboxOrder = conv.BboxRegions;
         var regionEmbeddings = session.RegionEmbeddingsFor(conv.BoxCount);
-        var embeds = new float[promptIds.Count * hidden];
+        // Keys/values of a prefix this session already ran (an earlier turn) are reused, not recomputed.
+        var reuse = session.ReusablePrefix(promptIds);
+        var embeds = new float[(promptIds.Count - reuse) * hidden];
         int patch = 0, bbox = 0;
         for (var t = 0; t < promptIds.Count; t++)
         {
             var id = promptIds[t];
-            var dst = embeds.AsSpan(t * hidden, hidden);
+            var dst = t >= reuse ? embeds.AsSpan((t - reuse) * hidden, hidden) : Span<float>.Empty;
             if (id == _patchId)
             {
                 if (patch >= d.NumPatches)
@@ -168,7 +177,12 @@ public sealed class Gpt4RoIEngine : IDisposable
                     throw new PromptException($"the prompt has more than {d.NumPatches} image patch tokens");
                 }
 
-                session.Features.ImageTokens.AsSpan(patch++ * hidden, hidden).CopyTo(dst);
+                if (t >= reuse)
+                {
+                    session.Features.ImageTokens.AsSpan(patch * hidden, hidden).CopyTo(dst);
+                }
+
+                patch++;
             }
             else if (id == _bboxId)
             {
@@ -177,9 +191,14 @@ public sealed class Gpt4RoIEngine : IDisposable
                     throw new PromptException("the prompt has more <bbox> tokens than regions");
                 }
 
-                regionEmbeddings.AsSpan(bboxOrder[bbox++] * hidden, hidden).CopyTo(dst);
+                if (t >= reuse)
+                {
+                    regionEmbeddings.AsSpan(bboxOrder[bbox] * hidden, hidden).CopyTo(dst);
+                }
+
+                bbox++;
             }
-            else
+            else if (t >= reuse)
             {
                 CopyEmbedding(id, dst);
             }
@@ -193,7 +212,7 @@ public sealed class Gpt4RoIEngine : IDisposable
         _slots.Wait(cancellationToken);
         try
         {
-            return Decode(session, promptIds, embeds, options, onToken, captureFirstLogits, cancellationToken);
+            return Decode(session, promptIds, reuse, embeds, options, onToken, captureFirstLogits, cancellationToken);
         }
         finally
         {
@@ -201,7 +220,7 @@ public sealed class Gpt4RoIEngine : IDisposable
         }
     }
 
-    private GenerationResult Decode(ChatSession session, IReadOnlyList<int> promptIds, float[] promptEmbeds,
+    private GenerationResult Decode(ChatSession session, IReadOnlyList<int> promptIds, int reuse, float[] promptEmbeds,
         GenerationOptions options, Action<TokenEvent>? onToken, bool captureFirstLogits, CancellationToken ct)
     {
         var d = Manifest.Dims;
@@ -230,10 +249,13 @@ public sealed class Gpt4RoIEngine : IDisposable
         var stop = StopReason.MaxNewTokens;
         var sw = Stopwatch.StartNew();
         double prefillMs = 0;
-        var past = 0;
+        var past = reuse;
+        var fed = new List<int>(promptIds.Count + options.MaxNewTokens);
+        fed.AddRange(promptIds);
+        OrtValue[]? reused = reuse > 0 ? session.PastSlice(reuse, d) : null;
         try
         {
-            var t = promptIds.Count;
+            var t = promptIds.Count - reuse;
             var step = promptEmbeds;
             while (true)
             {
@@ -244,7 +266,7 @@ public sealed class Gpt4RoIEngine : IDisposable
                 var ownsPast = outputs is null;
                 for (var i = 0; i < 2 * d.Layers; i++)
                 {
-                    inputs[3 + i] = outputs is null ? CreateEmptyPast(d) : outputs[1 + i];
+                    inputs[3 + i] = outputs is not null ? outputs[1 + i] : reused is not null ? reused[i] : CreateEmptyPast(d);
                 }
 
                 IDisposableReadOnlyCollection<OrtValue> next;
@@ -265,6 +287,8 @@ public sealed class Gpt4RoIEngine : IDisposable
                         {
                             inputs[i].Dispose();
                         }
+
+                        reused = null;
                     }
                 }
 
@@ -305,17 +329,26 @@ public sealed class Gpt4RoIEngine : IDisposable
                 }
 
                 CopyEmbedding(token, stepEmbed);
+                fed.Add(token);
                 step = stepEmbed;
                 t = 1;
             }
+
+            // The session keeps the last keys/values (they cover every fed token) for its next turn.
+            session.StoreCache(fed, outputs!);
+            outputs = null;
         }
         finally
         {
             outputs?.Dispose();
+            foreach (var value in reused ?? [])
+            {
+                value.Dispose();
+            }
         }
 
         var ms = sw.Elapsed.TotalMilliseconds;
-        Log.Generated(_logger, generated.Count, promptIds.Count, 0, (long)ms, stop.ToString());
+        Log.Generated(_logger, generated.Count, promptIds.Count, reuse, (long)ms, stop.ToString());
         return new GenerationResult
         {
             Answer = AnswerText.Clean(text, Template),
@@ -326,6 +359,7 @@ public sealed class Gpt4RoIEngine : IDisposable
             PrefillMilliseconds = prefillMs,
             DecodeMilliseconds = ms - prefillMs,
             FirstStepLogits = firstLogits,
+            ReusedPromptTokens = reuse,
         };
     }
 

@@ -1,0 +1,178 @@
+using GPT4RoI.Core.Imaging;
+using GPT4RoI.Core.Inference;
+using GPT4RoI.Core.Model;
+using GPT4RoI.Core.Text;
+
+namespace GPT4RoI.Core.Tests.Engine;
+
+[Collection("engine")]
+public sealed class EngineBehaviourTests(EngineFixture fixture)
+{
+    private static readonly BoundingBox Circle = new(95, 70, 215, 190);
+    private static readonly BoundingBox Square = new(232, 12, 348, 128);
+    private static readonly BoundingBox Triangle = new(396, 130, 476, 212);
+
+    private DecodedImage Sample() =>
+        ImageDecoder.Decode(File.ReadAllBytes(Path.Combine(fixture.RepoRoot, "samples", "shapes.png")), "shapes.png", ImageLimits.Default);
+
+    [Fact]
+    public void Ask_SecondTurn_ReusesTheFirstTurnsKeys()
+    {
+        using var image = Sample();
+        using var session = fixture.Engine.StartSession(image);
+        var first = session.Ask("What is <region1>?", [Circle]);
+        var second = session.Ask("Where is <region2> relative to <region1>?", [Triangle]);
+        Assert.Equal("a red circle", first.Answer);
+        Assert.Equal("right of", second.Answer);
+        Assert.Equal(0, first.ReusedPromptTokens);
+        Assert.True(second.ReusedPromptTokens >= first.PromptTokenIds.Count - 1, $"reused {second.ReusedPromptTokens}");
+    }
+
+    [Fact]
+    public void Ask_CachedPrefix_SameTokensAndLogitsAsAFullPrefill()
+    {
+        using var image = Sample();
+        using var cached = fixture.Engine.StartSession(image);
+        cached.Ask("What is <region1>?", [Circle]);
+        var withCache = cached.Ask("What color is <region2>?", [Square], captureFirstLogits: true);
+        using var full = fixture.Engine.StartSession(image);
+        full.Ask("What is <region1>?", [Circle]);
+        full.ClearKeyValueCache();
+        var withoutCache = full.Ask("What color is <region2>?", [Square], captureFirstLogits: true);
+        Assert.True(withCache.ReusedPromptTokens > 200);
+        Assert.Equal(0, withoutCache.ReusedPromptTokens);
+        Assert.Equal(withoutCache.GeneratedTokenIds, withCache.GeneratedTokenIds);
+        var max = withCache.FirstStepLogits!.Zip(withoutCache.FirstStepLogits!, (x, y) => Math.Abs(x - y)).Max();
+        Assert.True(max <= 1e-4, $"max logit difference {max}");
+    }
+
+    [Fact]
+    public void Engine_ConcurrentSessions_GiveTheSequentialAnswers()
+    {
+        using var image = Sample();
+        var questions = new (string Q, BoundingBox[] B, string A)[]
+        {
+            ("What is <region1>?", [Circle], "a red circle"),
+            ("What color is <region1>?", [Square], "green"),
+            ("What shape is <region1>?", [Triangle], "triangle"),
+            ("Where is <region1> relative to <region2>?", [Circle, Triangle], "left of"),
+        };
+        var answers = new string[16];
+        Parallel.For(0, answers.Length, new ParallelOptions { MaxDegreeOfParallelism = 8 }, i =>
+        {
+            var (q, b, _) = questions[i % questions.Length];
+            using var s = fixture.Engine.StartSession(image);
+            answers[i] = s.Ask(q, b).Answer;
+        });
+        for (var i = 0; i < answers.Length; i++)
+        {
+            Assert.Equal(questions[i % questions.Length].A, answers[i]);
+        }
+    }
+
+    [Fact]
+    public void EncodeImage_SameBytesTwice_HitsTheCache()
+    {
+        using var image = Sample();
+        var hits = fixture.Engine.Cache.Hits;
+        var a = fixture.Engine.EncodeImage(image);
+        var b = fixture.Engine.EncodeImage(image);
+        Assert.Same(a, b);
+        Assert.True(fixture.Engine.Cache.Hits > hits);
+    }
+
+    [Fact]
+    public void Ask_Streaming_TokensConcatenateToTheRawText()
+    {
+        using var image = Sample();
+        using var session = fixture.Engine.StartSession(image);
+        var streamed = new System.Text.StringBuilder();
+        var result = session.Ask("What is <region1>?", [Circle], onToken: t => streamed.Append(t.TextDelta));
+        Assert.Equal(result.RawText, streamed.ToString());
+        Assert.Equal(StopReason.StopString, result.StopReason);
+    }
+
+    [Fact]
+    public void Ask_Cancelled_ThrowsAndLeavesTheConversationUnchanged()
+    {
+        using var image = Sample();
+        using var session = fixture.Engine.StartSession(image);
+        session.Ask("What is <region1>?", [Circle]);
+        using var cts = new CancellationTokenSource();
+        Assert.ThrowsAny<OperationCanceledException>(() =>
+            session.Ask("What is <region2>?", [Square], onToken: _ => cts.Cancel(), cancellationToken: cts.Token));
+        Assert.Single(session.Conversation.Turns);
+        Assert.Single(session.Boxes);
+        Assert.Equal("green", session.Ask("What color is <region2>?", [Square]).Answer);
+    }
+
+    [Fact]
+    public void Ask_SampledDecoding_SameSeedSameAnswer()
+    {
+        using var image = Sample();
+        var options = new GenerationOptions { Temperature = 0.8f, TopP = 0.9f, Seed = 42 };
+        using var s1 = fixture.Engine.StartSession(image);
+        using var s2 = fixture.Engine.StartSession(image);
+        var a = s1.Ask("What is <region1>?", [Circle], options);
+        var b = s2.Ask("What is <region1>?", [Circle], options);
+        Assert.Equal(a.GeneratedTokenIds, b.GeneratedTokenIds);
+    }
+
+    [Fact]
+    public void Ask_MaxNewTokens_StopsThere()
+    {
+        using var image = Sample();
+        using var session = fixture.Engine.StartSession(image);
+        var r = session.Ask("What is <region1>?", [Circle], new GenerationOptions { MaxNewTokens = 2 });
+        Assert.Equal(2, r.GeneratedTokenIds.Count);
+        Assert.Equal(StopReason.MaxNewTokens, r.StopReason);
+    }
+
+    [Fact]
+    public void Ask_BadGenerationOptions_Rejected()
+    {
+        using var image = Sample();
+        using var session = fixture.Engine.StartSession(image);
+        Assert.Throws<ArgumentException>(() => session.Ask("What is <region1>?", [Circle], new GenerationOptions { TopP = 0 }));
+        Assert.Empty(session.Conversation.Turns);
+    }
+
+    [Fact]
+    public void Open_TamperedModelFile_NamesTheFile()
+    {
+        var dir = Directory.CreateTempSubdirectory("gpt4roi-model-").FullName;
+        try
+        {
+            foreach (var f in Directory.GetFiles(fixture.TinyModel))
+            {
+                File.Copy(f, Path.Combine(dir, Path.GetFileName(f)));
+            }
+
+            var bytes = File.ReadAllBytes(Path.Combine(dir, "region_head.onnx"));
+            bytes[^10] ^= 0xFF;
+            File.WriteAllBytes(Path.Combine(dir, "region_head.onnx"), bytes);
+            var ex = Assert.Throws<ModelLoadException>(() => ModelFolder.Open(dir));
+            Assert.Contains("region_head.onnx", ex.Message, StringComparison.Ordinal);
+            Assert.Contains("SHA-256", ex.Message, StringComparison.Ordinal);
+
+            File.Delete(Path.Combine(dir, "decoder.onnx"));
+            ex = Assert.Throws<ModelLoadException>(() => ModelFolder.Open(dir, verification: FileVerification.SizeOnly));
+            Assert.Contains("decoder.onnx", ex.Message, StringComparison.Ordinal);
+
+            File.WriteAllText(Path.Combine(dir, "manifest.json"), """{"format": "gpt4roi-onnx", "format_version": 9}""");
+            ex = Assert.Throws<ModelLoadException>(() => ModelFolder.Open(dir));
+            Assert.Contains("manifest.json", ex.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void Engine_ForceCpu_ReportsCpu()
+    {
+        using var engine = new Gpt4RoIEngine(new EngineOptions { ModelPath = fixture.TinyModel, ForceCpu = true });
+        Assert.Equal("CPU", engine.ExecutionProvider);
+    }
+}

@@ -1,0 +1,262 @@
+using System.Globalization;
+using System.Numerics;
+using System.Text;
+
+namespace GPT4RoI.Core.Text;
+
+/// <summary>One question and its answer (null until <see cref="Conversation.SetAnswer"/>).</summary>
+/// <param name="Question">The question as the user typed it.</param>
+/// <param name="Expanded">The question with its <c>&lt;regionN&gt;</c> tags expanded, as it goes into the prompt.</param>
+/// <param name="Answer">The assistant's answer, or null while it is being generated.</param>
+public sealed record ConversationTurn(string Question, string Expanded, string? Answer);
+
+/// <summary>
+/// The state of one multi-turn GPT4RoI request, mirroring prompt.py's <c>Conversation</c>: boxes accumulate over turns
+/// and are numbered in the order they were given; a question names them with <c>&lt;regionN&gt;</c> tags. The first
+/// mention of a region becomes <c>regionN &lt;bbox&gt;</c> (the <c>&lt;bbox&gt;</c> embedding is replaced by that
+/// region's embedding), later mentions the bare <c>regionN</c>.
+/// <para>Per-request state: <b>not thread-safe</b>. Use one instance per conversation from one thread at a time.</para>
+/// <para>Every method validates first and changes nothing when it throws.</para>
+/// </summary>
+public sealed class Conversation
+{
+    private const string RegionTagStart = "<region";
+
+    private readonly List<ConversationTurn> _turns = [];
+    private readonly HashSet<int> _named = [];
+    private readonly List<int> _bboxRegions = [];
+
+    /// <summary>Creates an empty conversation.</summary>
+    public Conversation(PromptTemplate? template = null, PromptLimits? limits = null)
+    {
+        Template = template ?? PromptTemplate.Default;
+        Limits = limits ?? PromptLimits.Default;
+        ArgumentOutOfRangeException.ThrowIfNegative(Limits.MaxQuestionChars);
+        ArgumentOutOfRangeException.ThrowIfNegative(Limits.MaxRegions);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(Limits.MaxTurns);
+    }
+
+    /// <summary>The prompt strings.</summary>
+    public PromptTemplate Template { get; }
+
+    /// <summary>The input limits.</summary>
+    public PromptLimits Limits { get; }
+
+    /// <summary>The turns so far.</summary>
+    public IReadOnlyList<ConversationTurn> Turns => _turns;
+
+    /// <summary>
+    /// The region index (0-based, into the boxes in the order given) of each <c>&lt;bbox&gt;</c> in prompt order: region
+    /// embeddings are spliced in this order, so a question that names <c>&lt;region2&gt;</c> before <c>&lt;region1&gt;</c>
+    /// still gets each box's own embedding.
+    /// </summary>
+    public IReadOnlyList<int> BboxRegions => _bboxRegions;
+
+    /// <summary>Number of boxes (regions) given so far.</summary>
+    public int BoxCount { get; private set; }
+
+    /// <summary>
+    /// Validates and adds a question that brings <paramref name="newBoxCount"/> new boxes, numbered on from the boxes
+    /// given before; returns the expanded question.
+    /// </summary>
+    /// <exception cref="PromptException">
+    /// The previous turn has no answer; too many turns; the question contains a reserved token or the turn separator,
+    /// or is too long; the new <c>&lt;regionN&gt;</c> tags do not match the new boxes in count or numbering; too many
+    /// regions.
+    /// </exception>
+    public string AddTurn(string question, int newBoxCount)
+    {
+        ArgumentNullException.ThrowIfNull(question);
+        ArgumentOutOfRangeException.ThrowIfNegative(newBoxCount);
+        if (_turns.Count > 0 && _turns[^1].Answer is null)
+        {
+            throw new PromptException("the previous turn has no answer yet");
+        }
+
+        if (_turns.Count >= Limits.MaxTurns)
+        {
+            throw new PromptException($"at most {Limits.MaxTurns} turns per conversation");
+        }
+
+        CheckUserText(question);
+        var tags = FindRegionTags(question);
+        var newTags = new List<BigInteger>();
+        foreach (var tag in tags)
+        {
+            if (!IsNamed(tag.Number) && !newTags.Contains(tag.Number))
+            {
+                newTags.Add(tag.Number);
+            }
+        }
+
+        if (newTags.Count != newBoxCount)
+        {
+            throw new PromptException(
+                $"the question introduces {newTags.Count} new <regionN> tag(s) but {newBoxCount} new box(es) were given");
+        }
+
+        if (BoxCount + newBoxCount > Limits.MaxRegions)
+        {
+            throw new PromptException($"at most {Limits.MaxRegions} regions per conversation");
+        }
+
+        var total = BoxCount + newBoxCount;
+        var expected = Enumerable.Range(BoxCount + 1, newBoxCount).ToList();
+        var sorted = newTags.Order().ToList();
+        if (!sorted.SequenceEqual(expected.Select(e => new BigInteger(e))))
+        {
+            var bad = newTags.Where(n => n < BoxCount + 1 || n > total).ToList();
+            var name = bad.Count > 0 ? bad[0] : newTags[0];
+            throw new PromptException(
+                $"the question names <region{Format(name)}> but the regions defined are region1..region{total}; " +
+                $"new regions must be numbered {PythonText.ListRepr(expected)}");
+        }
+
+        // Valid: expand and commit. Every tag number here is named or new, so it fits an int.
+        var expanded = new StringBuilder(question.Length + (16 * newBoxCount));
+        var seenNow = new HashSet<int>();
+        var pos = 0;
+        foreach (var tag in tags)
+        {
+            var n = (int)tag.Number;
+            expanded.Append(question, pos, tag.Index - pos);
+            var nText = n.ToString(CultureInfo.InvariantCulture);
+            if (_named.Contains(n) || !seenNow.Add(n))
+            {
+                expanded.Append(Template.RegionLaterMention.Replace("{n}", nText, StringComparison.Ordinal));
+            }
+            else
+            {
+                _bboxRegions.Add(n - 1);
+                expanded.Append(Template.RegionFirstMention.Replace("{n}", nText, StringComparison.Ordinal));
+            }
+
+            pos = tag.Index + tag.Length;
+        }
+
+        expanded.Append(question, pos, question.Length - pos);
+        foreach (var n in newTags)
+        {
+            _named.Add((int)n);
+        }
+
+        BoxCount = total;
+        var text = expanded.ToString();
+        _turns.Add(new ConversationTurn(question, text, null));
+        return text;
+    }
+
+    /// <summary>Sets the answer of the last turn (replacing one set before).</summary>
+    /// <exception cref="InvalidOperationException">There is no turn yet.</exception>
+    public void SetAnswer(string answer)
+    {
+        ArgumentNullException.ThrowIfNull(answer);
+        if (_turns.Count == 0)
+        {
+            throw new InvalidOperationException("SetAnswer needs a turn: call AddTurn first.");
+        }
+
+        _turns[^1] = _turns[^1] with { Answer = answer };
+    }
+
+    /// <summary>
+    /// The prompt (prompt.py's <c>build_prompt</c>, template <c>conv_v1_2</c>): system prompt and suffix, then per turn
+    /// <c>### Human: {question}\n</c> (the first question preceded by the image intro with <paramref name="numPatches"/>
+    /// patch tokens) and, when answered, <c>### Assistant: {answer}\n</c>; it ends with <c>### </c>.
+    /// </summary>
+    public string BuildPrompt(int numPatches)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(numPatches);
+        var t = Template;
+        var sb = new StringBuilder(t.System.Length + (numPatches * t.ImagePatchToken.Length) + 256);
+        sb.Append(t.System).Append(t.SystemSuffix);
+        for (var i = 0; i < _turns.Count; i++)
+        {
+            sb.Append(t.HumanPrefix);
+            if (i == 0)
+            {
+                sb.Append(t.ImageIntro.Replace(t.ImagePlaceholder, t.ImageTokens(numPatches), StringComparison.Ordinal));
+            }
+
+            sb.Append(_turns[i].Expanded).Append(t.TurnSuffix);
+            if (_turns[i].Answer is { } answer)
+            {
+                sb.Append(t.AssistantPrefix).Append(answer).Append(t.TurnSuffix);
+            }
+        }
+
+        return sb.Append(t.GenerationPrefix).ToString();
+    }
+
+    private bool IsNamed(BigInteger n) => n >= 1 && n <= BoxCount && _named.Contains((int)n);
+
+    private void CheckUserText(string text)
+    {
+        foreach (var token in Template.ReservedTokens)
+        {
+            if (!string.IsNullOrEmpty(token) && text.Contains(token, StringComparison.Ordinal))
+            {
+                throw new PromptException($"question contains the reserved token {token}");
+            }
+        }
+
+        foreach (var stop in Template.StopStrings)
+        {
+            if (!string.IsNullOrEmpty(stop) && text.Contains(stop, StringComparison.Ordinal))
+            {
+                throw new PromptException($"question contains the turn separator '{stop}'");
+            }
+        }
+
+        if (text.Length > Limits.MaxQuestionChars)
+        {
+            var length = PythonText.CodePointCount(text);
+            if (length > Limits.MaxQuestionChars)
+            {
+                throw new PromptException($"question is {length} characters; the limit is {Limits.MaxQuestionChars}");
+            }
+        }
+    }
+
+    private static string Format(BigInteger n) => n.ToString(CultureInfo.InvariantCulture);
+
+    private readonly record struct RegionTag(int Index, int Length, BigInteger Number);
+
+    /// <summary>
+    /// The matches of prompt.py's <c>re.compile(r"&lt;region(\d+)&gt;").findall</c>: <c>\d</c> is any Unicode decimal
+    /// digit (category Nd) and the number is Python's <c>int()</c> of the digits, so <c>&lt;region01&gt;</c> is region 1.
+    /// </summary>
+    private static List<RegionTag> FindRegionTags(string text)
+    {
+        var tags = new List<RegionTag>();
+        var from = 0;
+        while (true)
+        {
+            var at = text.IndexOf(RegionTagStart, from, StringComparison.Ordinal);
+            if (at < 0)
+            {
+                return tags;
+            }
+
+            var pos = at + RegionTagStart.Length;
+            var digits = new StringBuilder();
+            while (pos < text.Length && Rune.DecodeFromUtf16(text.AsSpan(pos), out var rune, out var used) == System.Buffers.OperationStatus.Done &&
+                   Rune.GetUnicodeCategory(rune) == UnicodeCategory.DecimalDigitNumber)
+            {
+                digits.Append((char)('0' + (int)Rune.GetNumericValue(rune)));
+                pos += used;
+            }
+
+            if (digits.Length > 0 && pos < text.Length && text[pos] == '>')
+            {
+                var number = BigInteger.Parse(digits.ToString(), NumberStyles.None, CultureInfo.InvariantCulture);
+                tags.Add(new RegionTag(at, pos + 1 - at, number));
+                from = pos + 1;
+            }
+            else
+            {
+                from = at + 1;
+            }
+        }
+    }
+}

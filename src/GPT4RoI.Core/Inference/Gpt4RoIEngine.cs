@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 using GPT4RoI.Core.Imaging;
 using GPT4RoI.Core.Model;
 using GPT4RoI.Core.Text;
@@ -41,7 +42,7 @@ public sealed class Gpt4RoIEngine : IDisposable
             Tokenizer = new RoiTokenizer(tok, m.Tokenizer.AddedTokens, m.Tokenizer.BosId, m.Tokenizer.EosId);
         }
 
-        Template = PromptTemplate.FromManifest(m.Prompt);
+        Template = TemplateFrom(m.Prompt);
         Preprocess = new PreprocessSettings(m.Dims.ImageSize, m.Preprocess.Mean, m.Preprocess.Std);
         _embeddings = Folder.ReadEmbeddings();
         _patchId = m.Tokenizer.AddedTokens[m.Prompt.ImageTokens.Patch];
@@ -75,7 +76,7 @@ public sealed class Gpt4RoIEngine : IDisposable
     public ImageFeatures EncodeImage(DecodedImage image, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(image);
-        if (_cache.TryGet(image.ContentHash, out var cached))
+        if (_cache.TryGet(image.Sha256, out var cached))
         {
             return cached!;
         }
@@ -97,9 +98,9 @@ public sealed class Gpt4RoIEngine : IDisposable
                 maps[i] = ReadFloats(outputs[1 + i]);
             }
 
-            var features = new ImageFeatures(image.ContentHash, image.Width, image.Height, tokens, maps);
+            var features = new ImageFeatures(image.Sha256, image.Width, image.Height, tokens, maps);
             _cache.Add(features);
-            Log.ImageEncoded(_logger, image.ContentHash, sw.ElapsedMilliseconds, _cache.Hits, _cache.Misses);
+            Log.ImageEncoded(_logger, image.Sha256, sw.ElapsedMilliseconds, _cache.Hits, _cache.Misses);
             return features;
         }
         finally
@@ -313,7 +314,7 @@ public sealed class Gpt4RoIEngine : IDisposable
                 }
 
                 generated.Add(token);
-                var newText = Tokenizer.Decode(generated);
+                var newText = Tokenizer.Decode(CollectionsMarshal.AsSpan(generated));
                 var delta = newText.StartsWith(text, StringComparison.Ordinal) ? newText[text.Length..] : newText;
                 text = newText;
                 onToken?.Invoke(new TokenEvent(token, delta));
@@ -362,6 +363,25 @@ public sealed class Gpt4RoIEngine : IDisposable
             ReusedPromptTokens = reuse,
         };
     }
+
+    private static PromptTemplate TemplateFrom(PromptSpec p) => new()
+    {
+        System = p.System,
+        SystemSuffix = p.SystemSuffix,
+        ImageIntro = p.ImageIntro,
+        ImagePlaceholder = p.ImagePlaceholder,
+        ImageStartToken = p.ImageTokens.Start,
+        ImagePatchToken = p.ImageTokens.Patch,
+        ImageEndToken = p.ImageTokens.End,
+        HumanPrefix = p.HumanPrefix,
+        AssistantPrefix = p.AssistantPrefix,
+        TurnSuffix = p.TurnSuffix,
+        GenerationPrefix = p.GenerationPrefix,
+        RegionFirstMention = p.RegionFirstMention,
+        RegionLaterMention = p.RegionLaterMention,
+        StopStrings = p.StopStrings,
+        StripFromAnswer = p.StripFromAnswer,
+    };
 
     private void CopyEmbedding(int id, Span<float> destination)
     {

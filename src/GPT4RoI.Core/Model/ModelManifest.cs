@@ -82,6 +82,8 @@ public sealed record PromptSpec
     public required string AssistantPrefix { get; init; }
     public required string TurnSuffix { get; init; }
     public required string GenerationPrefix { get; init; }
+    public required string RegionFirstMention { get; init; }
+    public required string RegionLaterMention { get; init; }
     public required string[] StopStrings { get; init; }
     public required string[] StripFromAnswer { get; init; }
 }

@@ -25,6 +25,7 @@ public sealed class Conversation
     private readonly List<ConversationTurn> _turns = [];
     private readonly HashSet<int> _named = [];
     private readonly List<int> _bboxRegions = [];
+    private (int BoxCount, int BboxCount, List<int> Named)? _undo;
 
     /// <summary>Creates an empty conversation.</summary>
     public Conversation(PromptTemplate? template = null, PromptLimits? limits = null)
@@ -113,6 +114,7 @@ public sealed class Conversation
         }
 
         // Valid: expand and commit. Every tag number here is named or new, so it fits an int.
+        _undo = (BoxCount, _bboxRegions.Count, newTags.Select(t => (int)t).ToList());
         var expanded = new StringBuilder(question.Length + (16 * newBoxCount));
         var seenNow = new HashSet<int>();
         var pos = 0;
@@ -144,6 +146,26 @@ public sealed class Conversation
         var text = expanded.ToString();
         _turns.Add(new ConversationTurn(question, text, null));
         return text;
+    }
+
+    /// <summary>Takes back the last turn while it has no answer (its generation failed or was cancelled), so the
+    /// conversation is as it was before <see cref="AddTurn"/>. Does nothing otherwise.</summary>
+    public void RemoveUnansweredTurn()
+    {
+        if (_turns.Count == 0 || _turns[^1].Answer is not null || _undo is not { } undo)
+        {
+            return;
+        }
+
+        _turns.RemoveAt(_turns.Count - 1);
+        _bboxRegions.RemoveRange(undo.BboxCount, _bboxRegions.Count - undo.BboxCount);
+        foreach (var n in undo.Named)
+        {
+            _named.Remove(n);
+        }
+
+        BoxCount = undo.BoxCount;
+        _undo = null;
     }
 
     /// <summary>Sets the answer of the last turn (replacing one set before).</summary>

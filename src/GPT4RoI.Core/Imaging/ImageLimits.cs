@@ -1,0 +1,49 @@
+using System.Globalization;
+
+namespace GPT4RoI.Core.Imaging;
+
+/// <summary>Limits applied by <see cref="ImageDecoder"/> before and while decoding untrusted image bytes.</summary>
+public sealed record ImageLimits
+{
+    /// <summary>Limits with the default values.</summary>
+    public static ImageLimits Default { get; } = new();
+
+    /// <summary>Largest accepted encoded size in bytes (default 20 MiB).</summary>
+    public long MaxBytes { get; init; } = 20L * 1024 * 1024;
+
+    /// <summary>Largest accepted width × height of the image (default 40 megapixels).</summary>
+    public long MaxPixels { get; init; } = 40_000_000;
+
+    /// <summary>Largest accepted width or height in pixels (default 16384).</summary>
+    public int MaxSide { get; init; } = 16384;
+
+    /// <summary>Largest single buffer the decoder may allocate, in megabytes (default 512).</summary>
+    public int AllocationLimitMegabytes { get; init; } = 512;
+
+    /// <summary>Checks that every limit is positive and usable.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A limit is zero, negative or too large.</exception>
+    public void Validate()
+    {
+        if (MaxBytes <= 0 || MaxBytes > Array.MaxLength)
+        {
+            throw new ArgumentOutOfRangeException(
+                nameof(MaxBytes), MaxBytes, $"MaxBytes must be between 1 and {Array.MaxLength.ToString(CultureInfo.InvariantCulture)}.");
+        }
+
+        if (MaxPixels <= 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(MaxPixels), MaxPixels, "MaxPixels must be positive.");
+        }
+
+        if (MaxSide <= 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(MaxSide), MaxSide, "MaxSide must be positive.");
+        }
+
+        if (AllocationLimitMegabytes <= 0)
+        {
+            throw new ArgumentOutOfRangeException(
+                nameof(AllocationLimitMegabytes), AllocationLimitMegabytes, "AllocationLimitMegabytes must be positive.");
+        }
+    }
+}

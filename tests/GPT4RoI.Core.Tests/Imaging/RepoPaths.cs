@@ -1,0 +1,24 @@
+namespace GPT4RoI.Core.Tests.Imaging;
+
+/// <summary>Locates the repository root (the folder with GPT4RoI.Functions.sln) from the test binaries.</summary>
+internal static class RepoPaths
+{
+    private static readonly Lazy<string> RootPath = new(() =>
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "GPT4RoI.Functions.sln")))
+            {
+                return dir.FullName;
+            }
+        }
+
+        throw new InvalidOperationException($"GPT4RoI.Functions.sln not found above {AppContext.BaseDirectory}.");
+    });
+
+    public static string Root => RootPath.Value;
+
+    public static string GoldenDir => Path.Combine(Root, "models", "tiny", "golden");
+
+    public static string ManifestPath => Path.Combine(Root, "models", "tiny", "manifest.json");
+}

@@ -3,7 +3,7 @@ using System.Text.Json;
 using GPT4RoI.Core.Imaging;
 using GPT4RoI.Core.Inference;
 using GPT4RoI.Core.Jobs;
-using GPT4RoI.Core.Model;
+using GPT4RoI.Core.Models;
 using GPT4RoI.Core.Text;
 using Microsoft.Extensions.Logging;
 
@@ -282,7 +282,7 @@ internal static class CliApp
         {
             return BoundingBox.Parse(s);
         }
-        catch (RegionInputException ex)
+        catch (Exception ex) when (ex is RegionInputException or FormatException)
         {
             throw new RegionInputException($"region {region}: {ex.Message}", ex);
         }

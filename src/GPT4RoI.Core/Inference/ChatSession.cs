@@ -1,7 +1,8 @@
 using GPT4RoI.Core.Imaging;
-using GPT4RoI.Core.Model;
+using GPT4RoI.Core.Models;
 using GPT4RoI.Core.Text;
 using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
 
 namespace GPT4RoI.Core.Inference;
 

@@ -1,4 +1,4 @@
-using GPT4RoI.Core.Model;
+using GPT4RoI.Core.Models;
 
 namespace GPT4RoI.Core.Inference;
 

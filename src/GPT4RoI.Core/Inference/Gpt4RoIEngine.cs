@@ -2,11 +2,12 @@ using System.Buffers;
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 using GPT4RoI.Core.Imaging;
-using GPT4RoI.Core.Model;
+using GPT4RoI.Core.Models;
 using GPT4RoI.Core.Text;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
 
 namespace GPT4RoI.Core.Inference;
 
@@ -153,11 +154,11 @@ public sealed class Gpt4RoIEngine : IDisposable
         var d = Manifest.Dims;
         var conv = session.Conversation;
         var promptIds = Tokenizer.Encode(conv.BuildPrompt(d.NumPatches), addBos: true);
-        var total = promptIds.Count + options.MaxNewTokens;
+        var total = promptIds.Length + options.MaxNewTokens;
         if (total > d.MaxPositions)
         {
             throw new PromptException(
-                $"the conversation needs {promptIds.Count} prompt tokens + {options.MaxNewTokens} new tokens; the model allows {d.MaxPositions}");
+                $"the conversation needs {promptIds.Length} prompt tokens + {options.MaxNewTokens} new tokens; the model allows {d.MaxPositions}");
         }
 
         var hidden = d.Hidden;
@@ -165,9 +166,9 @@ public sealed class Gpt4RoIEngine : IDisposable
         var regionEmbeddings = session.RegionEmbeddingsFor(conv.BoxCount);
         // Keys/values of a prefix this session already ran (an earlier turn) are reused, not recomputed.
         var reuse = session.ReusablePrefix(promptIds);
-        var embeds = new float[(promptIds.Count - reuse) * hidden];
+        var embeds = new float[(promptIds.Length - reuse) * hidden];
         int patch = 0, bbox = 0;
-        for (var t = 0; t < promptIds.Count; t++)
+        for (var t = 0; t < promptIds.Length; t++)
         {
             var id = promptIds[t];
             var dst = t >= reuse ? embeds.AsSpan((t - reuse) * hidden, hidden) : Span<float>.Empty;
@@ -221,14 +222,14 @@ public sealed class Gpt4RoIEngine : IDisposable
         }
     }
 
-    private GenerationResult Decode(ChatSession session, IReadOnlyList<int> promptIds, int reuse, float[] promptEmbeds,
+    private GenerationResult Decode(ChatSession session, int[] promptIds, int reuse, float[] promptEmbeds,
         GenerationOptions options, Action<TokenEvent>? onToken, bool captureFirstLogits, CancellationToken ct)
     {
         var d = Manifest.Dims;
         var names = Manifest.Graphs["decoder"];
         var hidden = d.Hidden;
         var vocab = d.VocabSize;
-        var maxTotal = promptIds.Count + options.MaxNewTokens;
+        var maxTotal = promptIds.Length + options.MaxNewTokens;
         // Buffers sized once per request; the token loop below only slices them.
         var mask = new long[maxTotal];
         Array.Fill(mask, 1L);
@@ -251,12 +252,12 @@ public sealed class Gpt4RoIEngine : IDisposable
         var sw = Stopwatch.StartNew();
         double prefillMs = 0;
         var past = reuse;
-        var fed = new List<int>(promptIds.Count + options.MaxNewTokens);
+        var fed = new List<int>(promptIds.Length + options.MaxNewTokens);
         fed.AddRange(promptIds);
         OrtValue[]? reused = reuse > 0 ? session.PastSlice(reuse, d) : null;
         try
         {
-            var t = promptIds.Count - reuse;
+            var t = promptIds.Length - reuse;
             var step = promptEmbeds;
             while (true)
             {
@@ -349,7 +350,7 @@ public sealed class Gpt4RoIEngine : IDisposable
         }
 
         var ms = sw.Elapsed.TotalMilliseconds;
-        Log.Generated(_logger, generated.Count, promptIds.Count, reuse, (long)ms, stop.ToString());
+        Log.Generated(_logger, generated.Count, promptIds.Length, reuse, (long)ms, stop.ToString());
         return new GenerationResult
         {
             Answer = AnswerText.Clean(text, Template),

@@ -1,4 +1,4 @@
-using GPT4RoI.Core.Model;
+using GPT4RoI.Core.Models;
 using Microsoft.Extensions.Logging;
 using Microsoft.ML.OnnxRuntime;
 
@@ -67,6 +67,11 @@ public sealed class OrtModel : IDisposable
             return (so, "CPU");
         }
 
+        // ONNX Runtime prints its own error when the CUDA libraries are missing; the fallback below logs
+        // the reason once, through our logger, so silence the native logger for this probe.
+        var env = OrtEnv.Instance();
+        var level = env.EnvLogLevel;
+        env.EnvLogLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL;
         try
         {
             so.AppendExecutionProvider_CUDA(options.CudaDeviceId);
@@ -85,6 +90,10 @@ public sealed class OrtModel : IDisposable
 
             Log.CudaFallback(logger, FirstLine(ex.Message));
             return (so, "CPU");
+        }
+        finally
+        {
+            env.EnvLogLevel = level;
         }
     }
 

@@ -30,6 +30,8 @@ public sealed record BoxManifest
         ReadCommentHandling = JsonCommentHandling.Skip,
         AllowTrailingCommas = true,
         WriteIndented = true,
+        // Results are files and API bodies, not HTML: keep '<region1>' readable.
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     };
 
     /// <summary>Parses and validates a manifest.</summary>

@@ -65,7 +65,7 @@ public sealed class JobRunner(Gpt4RoIEngine engine, ImageLimits imageLimits)
         return new JobResult
         {
             RequestId = manifest.RequestId,
-            Image = new ImageInfo(imageName, image.ContentHash, image.Width, image.Height, image.Format),
+            Image = new ImageInfo(imageName, image.Sha256, image.Width, image.Height, image.Format),
             Model = new ModelInfo(engine.ModelId, engine.Folder.Variant, engine.ExecutionProvider),
             Tasks = tasks,
             Usage = new TokenUsage(promptTokens, generatedTokens),

@@ -1,6 +1,6 @@
 using GPT4RoI.Core.Imaging;
 using GPT4RoI.Core.Inference;
-using GPT4RoI.Core.Model;
+using GPT4RoI.Core.Models;
 using GPT4RoI.Core.Text;
 
 namespace GPT4RoI.Core.Tests.Engine;

@@ -16,21 +16,10 @@ public sealed class EngineFixture : IDisposable
     public string TinyModel { get; }
     public Gpt4RoIEngine Engine { get; }
 
-    public static string FindRepoRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "GPT4RoI.Functions.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("repository root (GPT4RoI.Functions.sln) not found above " + AppContext.BaseDirectory);
-    }
+    public static string FindRepoRoot() => RepoPaths.Root;
 
     public void Dispose() => Engine.Dispose();
 }
 
 [CollectionDefinition("engine")]
-public sealed class EngineCollection : ICollectionFixture<EngineFixture>;
+public sealed class EngineTestGroup : ICollectionFixture<EngineFixture>;

@@ -6,10 +6,9 @@ namespace GPT4RoI.Core.Tests.Text;
 /// <summary>Paths and loaders for the tiny model's tokenizer, manifest and golden cases (found from the repository root).</summary>
 internal static class TextTestData
 {
-    private static readonly Lazy<string> Root = new(FindRoot);
     private static readonly Lazy<RoiTokenizer> SharedTokenizer = new(LoadTokenizer);
 
-    public static string RepoRoot => Root.Value;
+    public static string RepoRoot => RepoPaths.Root;
 
     public static string TinyModelDir => Path.Combine(RepoRoot, "models", "tiny");
 
@@ -50,17 +49,4 @@ internal static class TextTestData
 
     public static IReadOnlyList<string> GoldenCaseNames() =>
         [.. ReadJson(Path.Combine(GoldenDir, "index.json")).GetProperty("cases").EnumerateArray().Select(e => e.GetString()!)];
-
-    private static string FindRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "models", "tiny", "manifest.json")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new DirectoryNotFoundException($"No models/tiny/manifest.json above {AppContext.BaseDirectory}.");
-    }
 }

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
-namespace GPT4RoI.Core.Model;
+namespace GPT4RoI.Core.Models;
 
 /// <summary>The <c>manifest.json</c> of an exported model folder (format version 1, see models/README.md).</summary>
 public sealed record ModelManifest

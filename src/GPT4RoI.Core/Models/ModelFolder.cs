@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using System.Text.Json;
 
-namespace GPT4RoI.Core.Model;
+namespace GPT4RoI.Core.Models;
 
 /// <summary>How much of each file to check when a model folder is opened.</summary>
 public enum FileVerification

@@ -1,4 +1,4 @@
-namespace GPT4RoI.Core.Tests.Imaging;
+namespace GPT4RoI.Core.Tests;
 
 /// <summary>Locates the repository root (the folder with GPT4RoI.Functions.sln) from the test binaries.</summary>
 internal static class RepoPaths

@@ -70,6 +70,23 @@ if [[ "${SKIP_PYTHON:-0}" != 1 && -d models/tests ]]; then
   fi
 fi
 
+# --- Azurite (storage emulator for the Functions tests; the test fixture starts it) ---
+AZURITE_VERSION=3.37.0
+if [[ "${SKIP_DOTNET:-0}" != 1 && ! -x .tools/azurite/node_modules/.bin/azurite ]]; then
+  if command -v npm >/dev/null 2>&1; then
+    echo "test-all: installing azurite@$AZURITE_VERSION (npm) into .tools/azurite"
+    mkdir -p .tools/azurite
+    if ! (cd .tools/azurite && npm install --no-audit --no-fund --silent "azurite@$AZURITE_VERSION") >"$results/npm.log" 2>&1; then
+      tail -n 20 "$results/npm.log" >&2
+      echo "test-all: error: npm install azurite failed" >&2
+      runner_failed=1
+    fi
+  else
+    echo "test-all: error: npm not found; the storage tests need Azurite (npm install azurite)" >&2
+    runner_failed=1
+  fi
+fi
+
 # --- .NET ----------------------------------------------------------------------
 if [[ "${SKIP_DOTNET:-0}" != 1 ]]; then
   if command -v dotnet >/dev/null 2>&1; then

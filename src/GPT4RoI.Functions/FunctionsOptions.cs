@@ -1,0 +1,46 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace GPT4RoI.Functions;
+
+/// <summary>Settings of the app (configuration section <c>Gpt4RoI</c>, e.g. <c>Gpt4RoI__ModelPath</c>);
+/// validated when the host starts, so a typo fails the start instead of the first request.</summary>
+public sealed class FunctionsOptions : IValidatableObject
+{
+    public const string Section = "Gpt4RoI";
+
+    /// <summary>Exported model folder; relative paths are taken from the app folder. Default: the shipped tiny model.</summary>
+    [Required]
+    public string ModelPath { get; set; } = "models/tiny";
+    public string? ModelVariant { get; set; }
+    public bool ForceCpu { get; set; }
+    /// <summary>Graph runs at once in this instance: 1 for one GPU (with host.json queues.batchSize 1).</summary>
+    [Range(1, 64)]
+    public int MaxConcurrency { get; set; } = 1;
+
+    /// <summary>How long a manifest's job waits for its image to arrive.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
+    public TimeSpan ImageWait { get; set; } = TimeSpan.FromMinutes(5);
+    /// <summary>How often a waiting job looks again.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "00:10:00")]
+    public TimeSpan ImagePollInterval { get; set; } = TimeSpan.FromSeconds(10);
+
+    [Range(1, 64L * 1024 * 1024)]
+    public long MaxImageBytes { get; set; } = 20L * 1024 * 1024;
+    [Range(1, 4L * 1024 * 1024)]
+    public long MaxManifestBytes { get; set; } = 256 * 1024;
+    /// <summary>HTTP queries admitted at once (running or waiting for an engine slot); more get 503 + Retry-After.
+    /// 0 refuses every query (maintenance).</summary>
+    [Range(0, 10_000)]
+    public int MaxQueuedQueries { get; set; } = 8;
+    /// <summary>How long an HTTP query waits for a free engine slot before answering 503 with Retry-After.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:05:00")]
+    public TimeSpan QueryQueueWait { get; set; } = TimeSpan.FromSeconds(30);
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (ImagePollInterval > ImageWait)
+        {
+            yield return new ValidationResult("ImagePollInterval must not exceed ImageWait", [nameof(ImagePollInterval)]);
+        }
+    }
+}

@@ -1,0 +1,8 @@
+using GPT4RoI.Functions;
+using Microsoft.Azure.Functions.Worker.Builder;
+using Microsoft.Extensions.Hosting;
+
+var builder = FunctionsApplication.CreateBuilder(args);
+builder.ConfigureFunctionsWebApplication();
+builder.Services.AddGpt4RoIFunctions(builder.Configuration);
+builder.Build().Run();

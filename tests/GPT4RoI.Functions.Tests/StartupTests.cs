@@ -1,0 +1,87 @@
+using System.Text.Json;
+using GPT4RoI.Functions.Functions;
+using GPT4RoI.Functions.Services;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using Moq;
+
+namespace GPT4RoI.Functions.Tests;
+
+public sealed class StartupTests
+{
+    /// <summary>The host finds functions through the functions.metadata the worker SDK writes at build: every
+    /// function must be there with its trigger, path or queue, and connection.</summary>
+    [Fact]
+    public void FunctionsMetadata_Build_DeclaresEveryTrigger()
+    {
+        var config = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Debug{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Debug" : "Release";
+        var path = Path.Combine(AzuriteFixture.RepoRoot, "src", "GPT4RoI.Functions", "bin", config, "net10.0", "functions.metadata");
+        using var doc = JsonDocument.Parse(File.ReadAllBytes(path));
+        var functions = doc.RootElement.EnumerateArray().ToDictionary(f => f.GetProperty("name").GetString()!, f => f.GetProperty("bindings")[0].Clone());
+        Assert.Equal(["Health", "JobPoisoned", "ManifestDropped", "ProcessJob", "Query"], functions.Keys.Order(StringComparer.Ordinal));
+
+        Assert.Equal("blobTrigger", functions["ManifestDropped"].GetProperty("type").GetString());
+        Assert.Equal("inbox/{name}", functions["ManifestDropped"].GetProperty("path").GetString());
+        Assert.Equal("AzureWebJobsStorage", functions["ManifestDropped"].GetProperty("connection").GetString());
+        Assert.Equal("queueTrigger", functions["ProcessJob"].GetProperty("type").GetString());
+        Assert.Equal("gpt4roi-jobs", functions["ProcessJob"].GetProperty("queueName").GetString());
+        Assert.Equal("AzureWebJobsStorage", functions["ProcessJob"].GetProperty("connection").GetString());
+        Assert.Equal("gpt4roi-jobs-poison", functions["JobPoisoned"].GetProperty("queueName").GetString());
+        Assert.Equal("httpTrigger", functions["Query"].GetProperty("type").GetString());
+        Assert.Equal("query", functions["Query"].GetProperty("route").GetString());
+        Assert.Equal("Function", functions["Query"].GetProperty("authLevel").GetString());
+        Assert.Equal("post", functions["Query"].GetProperty("methods")[0].GetString());
+        Assert.Equal("health", functions["Health"].GetProperty("route").GetString());
+        Assert.True(File.Exists(Path.Combine(Path.GetDirectoryName(path)!, "host.json")));
+        Assert.True(File.Exists(Path.Combine(Path.GetDirectoryName(path)!, "models", "tiny", "manifest.json")));
+    }
+
+    [Theory]
+    [InlineData("Gpt4RoI:ModelPath", "/nonexistent/model", "ModelPath")]
+    [InlineData("Gpt4RoI:MaxConcurrency", "0", "MaxConcurrency")]
+    [InlineData("Gpt4RoI:ImagePollInterval", "00:20:00", "ImagePollInterval")]
+    public void Options_BadSetting_FailsValidation(string key, string value, string mention)
+    {
+        var fx = new AzuriteFixture();
+        using var sp = fx.BuildServices(new() { [key] = value });
+        var ex = Assert.Throws<OptionsValidationException>(() => sp.GetRequiredService<IOptions<FunctionsOptions>>().Value);
+        Assert.Contains(mention, ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task InboxFunctions_PassBlobAndMessageThrough()
+    {
+        var intake = new Mock<IManifestIntake>();
+        intake.Setup(i => i.AcceptAsync("a/b.json", It.IsAny<ReadOnlyMemory<byte>>(), It.IsAny<CancellationToken>())).ReturnsAsync(IntakeOutcome.Enqueued);
+        var jobs = new Mock<IJobProcessor>();
+        jobs.Setup(j => j.ProcessAsync("m", It.IsAny<CancellationToken>())).ReturnsAsync(JobOutcome.AlreadyDone);
+        jobs.Setup(j => j.ProcessPoisonAsync("p", It.IsAny<CancellationToken>())).ReturnsAsync(JobOutcome.ErrorWritten);
+        var f = new InboxFunctions(intake.Object, jobs.Object);
+        Assert.Equal(IntakeOutcome.Enqueued, await f.ManifestDroppedAsync([1, 2], "a/b.json", default));
+        Assert.Equal(JobOutcome.AlreadyDone, await f.ProcessJobAsync("m", default));
+        Assert.Equal(JobOutcome.ErrorWritten, await f.JobPoisonedAsync("p", default));
+        intake.VerifyAll();
+        jobs.VerifyAll();
+    }
+
+    [Fact]
+    public async Task HttpFunctions_QueryDelegatesToTheService()
+    {
+        var queries = new Mock<IQueryService>();
+        var expected = new OkResult();
+        queries.Setup(q => q.HandleAsync(It.IsAny<HttpRequest>(), It.IsAny<CancellationToken>())).ReturnsAsync(expected);
+        var f = new HttpFunctions(queries.Object, null!);
+        Assert.Same(expected, await f.QueryAsync(new DefaultHttpContext().Request, default));
+    }
+
+    [Fact]
+    public void ResultNames_SameInputs_SameName()
+    {
+        var a = ResultNames.Result("x/req.json", new string('a', 64), new string('b', 64), "gpt4roi-7b");
+        Assert.Equal("x/req/aaaaaaaaaaaaaaaa-bbbbbbbbbbbbbbbb-gpt4roi-7b.result.json", a);
+        Assert.Equal("x/req/error.json", ResultNames.Error("x/req.json"));
+        Assert.Equal("x/shapes.png", ResultNames.ImageBlob("x/req.json", "shapes.png"));
+    }
+}

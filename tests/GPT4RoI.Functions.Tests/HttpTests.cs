@@ -85,6 +85,10 @@ public sealed class HttpTests(AzuriteFixture fx)
         var v = Value(r);
         Assert.Equal("a red circle", v.GetProperty("answer").GetString());
         Assert.Equal("gpt4roi-tiny-shapes", v.GetProperty("model").GetProperty("id").GetString());
+        if (Environment.GetEnvironmentVariable("GPT4ROI_DOC_EXAMPLES") is { Length: > 0 } dir)
+        {
+            await File.WriteAllTextAsync(Path.Combine(dir, "query-response.json"), JsonSerializer.Serialize(v, GPT4RoI.Core.Jobs.BoxManifest.JsonOptions));
+        }
     }
 
     [Fact]
@@ -106,6 +110,12 @@ public sealed class HttpTests(AzuriteFixture fx)
         Assert.Equal("text/event-stream", request.HttpContext.Response.ContentType);
         var body = Encoding.UTF8.GetString(((MemoryStream)request.HttpContext.Response.Body).ToArray());
         Assert.Contains("event: token\ndata: ", body, StringComparison.Ordinal);
+        Assert.DoesNotContain("###", body, StringComparison.Ordinal);
+        Assert.DoesNotContain("Assistant", body, StringComparison.Ordinal);
+        if (Environment.GetEnvironmentVariable("GPT4ROI_DOC_EXAMPLES") is { Length: > 0 } dir)
+        {
+            await File.WriteAllTextAsync(Path.Combine(dir, "query-stream.txt"), body);
+        }
         var resultLine = body.Split("\n\n").Single(e => e.StartsWith("event: result", StringComparison.Ordinal));
         using var doc = JsonDocument.Parse(resultLine["event: result\ndata: ".Length..]);
         Assert.Equal("green", doc.RootElement.GetProperty("answer").GetString());

@@ -81,6 +81,7 @@ public sealed class StorageFlowTests(AzuriteFixture fx)
         var message = await TakeMessageAsync(name);
         Assert.DoesNotContain("base64", message, StringComparison.Ordinal);
         Assert.Equal(JobOutcome.ResultWritten, await f.ProcessJobAsync(message, default));
+        await SaveDocExampleAsync("job-message.json", message);
 
         var results = await ResultsUnderAsync("flow-ok/request");
         var result = Assert.Single(results);
@@ -95,6 +96,19 @@ public sealed class StorageFlowTests(AzuriteFixture fx)
         // Inputs are still there after success.
         Assert.True((await fx.Storage.Inbox.GetBlobClient(name).ExistsAsync()).Value);
         Assert.True((await fx.Storage.Inbox.GetBlobClient("flow-ok/shapes.png").ExistsAsync()).Value);
+        await SaveDocExampleAsync("job-result.json", (await fx.Storage.Results.GetBlobClient(result.Name).DownloadContentAsync()).Value.Content.ToString());
+        await SaveDocExampleAsync("job-result-name.txt", result.Name);
+    }
+
+    /// <summary>With GPT4ROI_DOC_EXAMPLES set, keeps what the test produced, for docs/api.md.</summary>
+    private static async Task SaveDocExampleAsync(string file, string content)
+    {
+        var dir = Environment.GetEnvironmentVariable("GPT4ROI_DOC_EXAMPLES");
+        if (!string.IsNullOrEmpty(dir))
+        {
+            Directory.CreateDirectory(dir);
+            await File.WriteAllTextAsync(Path.Combine(dir, file), content);
+        }
     }
 
     [Fact]
@@ -136,6 +150,7 @@ public sealed class StorageFlowTests(AzuriteFixture fx)
         Assert.Equal("invalid_manifest", doc.RootElement.GetProperty("error").GetProperty("code").GetString());
         Assert.Contains("tasks", doc.RootElement.GetProperty("error").GetProperty("message").GetString(), StringComparison.Ordinal);
         Assert.True((await fx.Storage.Inbox.GetBlobClient(name).ExistsAsync()).Value);
+        await SaveDocExampleAsync("job-error.json", doc.RootElement.GetRawText());
     }
 
     [Fact]

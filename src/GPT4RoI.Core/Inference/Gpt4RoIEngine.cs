@@ -242,7 +242,8 @@ public sealed class Gpt4RoIEngine : IDisposable
         var stepEmbed = new float[hidden];
         var logits = new float[vocab];
         var sampler = new TokenSampler(options, vocab);
-        var stops = Template.StopStrings.Concat(options.StopStrings).ToArray();
+        var stops = new StopDetector(Template.StopStrings.Concat(options.StopStrings));
+        var answerSoFar = string.Empty;
         var generated = new List<int>(options.MaxNewTokens);
         var inputs = new OrtValue[names.Inputs.Length];
         IDisposableReadOnlyCollection<OrtValue>? outputs = null;
@@ -318,8 +319,15 @@ public sealed class Gpt4RoIEngine : IDisposable
                 var newText = Tokenizer.Decode(CollectionsMarshal.AsSpan(generated));
                 var delta = newText.StartsWith(text, StringComparison.Ordinal) ? newText[text.Length..] : newText;
                 text = newText;
-                onToken?.Invoke(new TokenEvent(token, delta));
-                if (stops.Any(s => text.Contains(s, StringComparison.Ordinal)))
+                if (onToken is not null)
+                {
+                    var answer = VisibleAnswer(text, stops);
+                    var answerDelta = answer.StartsWith(answerSoFar, StringComparison.Ordinal) ? answer[answerSoFar.Length..] : string.Empty;
+                    answerSoFar = answer.Length >= answerSoFar.Length ? answer : answerSoFar;
+                    onToken(new TokenEvent(token, delta, answerDelta));
+                }
+
+                if (stops.IsStopped(text))
                 {
                     stop = StopReason.StopString;
                     break;
@@ -363,6 +371,20 @@ public sealed class Gpt4RoIEngine : IDisposable
             FirstStepLogits = firstLogits,
             ReusedPromptTokens = reuse,
         };
+    }
+
+    /// <summary>The part of the answer that can be shown while streaming: no stop string or a start of one at the
+    /// end, no (partial) "Assistant:" prefix, cleaned as the final answer is.</summary>
+    private string VisibleAnswer(string text, StopDetector stops)
+    {
+        var stable = text[..stops.StableLength(text)];
+        var trimmed = stable.TrimStart();
+        if (Template.StripFromAnswer.Any(p => p.StartsWith(trimmed, StringComparison.Ordinal) && p.Length > trimmed.Length))
+        {
+            return string.Empty;
+        }
+
+        return AnswerText.Clean(stable, Template);
     }
 
     private static PromptTemplate TemplateFrom(PromptSpec p) => new()

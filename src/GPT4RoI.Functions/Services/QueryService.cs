@@ -37,6 +37,7 @@ public sealed class QueryProblemException(int status, string title, string detai
 /// <summary>Single queries over HTTP: reads the image (upload or inbox blob), asks, answers JSON or an SSE stream.</summary>
 public sealed class QueryService(StorageClients storage, Gpt4RoIEngine engine, ImageLimits imageLimits, IOptions<FunctionsOptions> options) : IQueryService, IDisposable
 {
+    private static readonly JsonSerializerOptions CompactJson = new(BoxManifest.JsonOptions) { WriteIndented = false };
     private readonly SemaphoreSlim _admission = new(options.Value.MaxQueuedQueries, Math.Max(1, options.Value.MaxQueuedQueries));
 
     public async Task<IActionResult> HandleAsync(HttpRequest http, CancellationToken ct)
@@ -213,9 +214,15 @@ public sealed class QueryService(StorageClients storage, Gpt4RoIEngine engine, I
             try
             {
                 var r = session.Ask(request.Question, boxes, generation,
-                    onToken: t => pending.Add("event: token\ndata: " + JsonSerializer.Serialize(new { id = t.TokenId, text = t.TextDelta }) + "\n\n"),
+                    onToken: t =>
+                    {
+                        if (t.AnswerDelta.Length > 0)
+                        {
+                            pending.Add("event: token\ndata: " + JsonSerializer.Serialize(new { id = t.TokenId, text = t.AnswerDelta }) + "\n\n");
+                        }
+                    },
                     cancellationToken: ct);
-                pending.Add("event: result\ndata: " + JsonSerializer.Serialize(Body(request, boxes, r, image), BoxManifest.JsonOptions).ReplaceLineEndings(" ") + "\n\n");
+                pending.Add("event: result\ndata: " + JsonSerializer.Serialize(Body(request, boxes, r, image), CompactJson) + "\n\n");
             }
             catch (Exception ex) when (ex is PromptException or RegionInputException or ArgumentException)
             {

@@ -87,8 +87,14 @@ public sealed class EngineBehaviourTests(EngineFixture fixture)
         using var image = Sample();
         using var session = fixture.Engine.StartSession(image);
         var streamed = new System.Text.StringBuilder();
-        var result = session.Ask("What is <region1>?", [Circle], onToken: t => streamed.Append(t.TextDelta));
+        var answer = new System.Text.StringBuilder();
+        var result = session.Ask("What is <region1>?", [Circle], onToken: t =>
+        {
+            streamed.Append(t.TextDelta);
+            answer.Append(t.AnswerDelta);
+        });
         Assert.Equal(result.RawText, streamed.ToString());
+        Assert.Equal(result.Answer, answer.ToString().Trim());
         Assert.Equal(StopReason.StopString, result.StopReason);
     }
 

@@ -121,11 +121,31 @@ public static class ImageDecoder
                 source, ImageInputReason.Corrupt, $"{format.Name} data is truncated (no end-of-image marker)");
         }
 
+        // Subsampled YCbCr JPEGs are decoded with the colour transform off and converted as libjpeg-turbo does,
+        // in the stored orientation (the chroma grid is that of the stored image), before AutoOrient.
+        var chroma = formatName == "jpeg" ? JpegChromaUpsampling.TryCreate(data.Span) : null;
+        byte[]? rawYcc = null;
         Image<Rgb24>? image = null;
         try
         {
-            stream.Position = 0;
-            image = Image.Load<Rgb24>(configuration, stream);
+            if (chroma is null)
+            {
+                stream.Position = 0;
+                image = Image.Load<Rgb24>(configuration, stream);
+            }
+            else
+            {
+                var length = chroma.RawYccLength(data.Length);
+                rawYcc = ArrayPool<byte>.Shared.Rent(length);
+                chroma.WriteRawYccJpeg(data.Span, rawYcc);
+                using (var rawStream = new MemoryStream(rawYcc, 0, length, writable: false))
+                {
+                    image = Image.Load<Rgb24>(configuration, rawStream);
+                }
+
+                chroma.ConvertInPlace(image);
+            }
+
             while (image.Frames.Count > 1)
             {
                 image.Frames.RemoveFrame(image.Frames.Count - 1);
@@ -143,6 +163,10 @@ public static class ImageDecoder
         finally
         {
             image?.Dispose();
+            if (rawYcc is not null)
+            {
+                ArrayPool<byte>.Shared.Return(rawYcc);
+            }
         }
     }
 

@@ -1,7 +1,9 @@
+using System.Globalization;
 using System.Text.Json;
 using GPT4RoI.Core.Imaging;
 using GPT4RoI.Core.Inference;
 using GPT4RoI.Core.Tensors;
+using Xunit.Abstractions;
 
 namespace GPT4RoI.Core.Tests.Engine;
 
@@ -11,9 +13,13 @@ namespace GPT4RoI.Core.Tests.Engine;
 /// embeddings 1e-3, first-step logits 1e-3, prompt ids and greedy ids identical.
 /// </summary>
 [Collection("engine")]
-public sealed class EngineGoldenTests(EngineFixture fixture)
+public sealed class EngineGoldenTests(EngineFixture fixture, ITestOutputHelper output)
 {
-    private const double JpegTolerance = 0.5;
+    // JPEG pixels differ from the reference's (libjpeg-turbo) by ImageSharp's float IDCT: ±1 in Y, Cb or Cr on ~2%
+    // of samples. Measured max errors: image tokens 2.2e-2 (04) and 9.2e-3 (08), fused maps <= 5.6e-3, RoIAlign
+    // <= 1.3e-3; first-step logits <= 1.04e-4, region embeddings <= 4.4e-4.
+    private const double JpegTolerance = 5e-2;
+    private const double JpegOutputTolerance = 2e-3;
 
     public static TheoryData<string> Cases()
     {
@@ -42,8 +48,8 @@ public sealed class EngineGoldenTests(EngineFixture fixture)
         Assert.Equal(c.GetProperty("width").GetInt32(), image.Width);
         Assert.Equal(c.GetProperty("height").GetInt32(), image.Height);
         var isJpeg = c.GetProperty("format").GetString() == "jpeg";
-        // ImageSharp 2.1 replicates 4:2:0 chroma where libjpeg (the reference's PIL) interpolates it, so JPEG
-        // pixels differ along colour edges (docs/architecture.md); the features inherit that difference.
+        // JPEG pixels differ slightly from the reference's (IDCT rounding, docs/architecture.md); the features
+        // inherit that difference.
         var featureTol = isJpeg ? JpegTolerance : 1e-3;
 
         var session = fixture.Engine.StartSession(image);
@@ -62,7 +68,7 @@ public sealed class EngineGoldenTests(EngineFixture fixture)
             Assert.Equal(turn.GetProperty("prompt_ids").EnumerateArray().Select(e => e.GetInt32()), result.PromptTokenIds);
             Assert.Equal(turn.GetProperty("greedy_ids").EnumerateArray().Select(e => e.GetInt32()), result.GeneratedTokenIds);
             Assert.Equal(turn.GetProperty("answer").GetString(), result.Answer);
-            AssertClose(tensors.Get($"first_logits_turn{k}").AsFloat32(), result.FirstStepLogits!, isJpeg ? JpegTolerance : 1e-3, $"first_logits_turn{k}");
+            AssertClose(tensors.Get($"first_logits_turn{k}").AsFloat32(), result.FirstStepLogits!, isJpeg ? JpegOutputTolerance : 1e-3, $"first_logits_turn{k}");
             k++;
         }
 
@@ -71,10 +77,10 @@ public sealed class EngineGoldenTests(EngineFixture fixture)
         var rois = fixture.Engine.AlignRegions(session.Features, boxesNorm);
         AssertSampled(rois, tensors, sampled, "roi_features", featureTol);
         var embeddings = fixture.Engine.RegionEmbeddings(session.Features, boxesNorm);
-        AssertClose(tensors.Get("region_embeddings").AsFloat32(), embeddings, isJpeg ? JpegTolerance : 1e-3, "region_embeddings");
+        AssertClose(tensors.Get("region_embeddings").AsFloat32(), embeddings, isJpeg ? JpegOutputTolerance : 1e-3, "region_embeddings");
     }
 
-    private static void AssertSampled(float[] actual, TensorBundle tensors, JsonElement sampled, string name, double tol)
+    private void AssertSampled(float[] actual, TensorBundle tensors, JsonElement sampled, string name, double tol)
     {
         var stride = sampled.GetProperty(name).GetProperty("stride").GetInt32();
         var expected = tensors.Get(name).AsFloat32();
@@ -91,7 +97,7 @@ public sealed class EngineGoldenTests(EngineFixture fixture)
         Assert.True(Math.Abs(mySum - sum) <= tol * Math.Max(1, absSum) , $"{name}: sum {mySum} vs reference {sum}");
     }
 
-    private static void AssertClose(float[] expected, float[] actual, double tol, string name)
+    private void AssertClose(float[] expected, float[] actual, double tol, string name)
     {
         Assert.Equal(expected.Length, actual.Length);
         double max = 0;
@@ -100,6 +106,7 @@ public sealed class EngineGoldenTests(EngineFixture fixture)
             max = Math.Max(max, Math.Abs(expected[i] - actual[i]));
         }
 
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{name}: max abs error {max:E3} (tolerance {tol:E1})"));
         Assert.True(max <= tol, $"{name}: max abs error {max:E3} > {tol:E1}");
     }
 }

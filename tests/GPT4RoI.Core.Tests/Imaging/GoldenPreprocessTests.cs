@@ -84,19 +84,19 @@ public sealed class GoldenPreprocessTests(ITestOutputHelper output)
         }
         else
         {
-            // KNOWN GAP: index.json tolerances.pixels_jpeg = 2e-2 is not met (measured max ~0.6 on these 4:2:0
-            // files). ImageSharp 2.1 upsamples chroma by pixel replication; the reference's libjpeg-turbo (PIL)
-            // uses "fancy" (triangle) upsampling, so pixels on colour edges differ. Flat areas agree, so the
-            // median is tiny and the sum close. See JpegGoldenTolerance_IsMet (skipped).
+            // KNOWN GAP: index.json tolerances.pixels_jpeg = 2e-2 is not quite met. Subsampled chroma is upsampled and
+            // converted as libjpeg-turbo does (JpegChromaUpsampling), which took the max from ~0.6 to 2.8e-2; what is
+            // left is ImageSharp's float IDCT against libjpeg's islow (±1 in Y, Cb or Cr on ~2% of samples, ±3 in
+            // RGB). See JpegGoldenTolerance_IsMet (skipped).
             var median = MedianAbsError(pixels, golden, stride);
             report += string.Create(CultureInfo.InvariantCulture, $"; median abs error {median:E3}");
             Assert.True(median <= 1e-4, report);
-            Assert.True(maxErr <= 0.75, report);
+            Assert.True(maxErr <= 0.04, report);
             Assert.True(relSum <= 1e-3, report);
         }
     }
 
-    [Fact(Skip = "Known gap: ImageSharp 2.1 JPEG chroma upsampling (replication) vs libjpeg-turbo fancy upsampling; max error ~0.6 > 2e-2.")]
+    [Fact(Skip = "Known gap: ImageSharp 2.1's float IDCT vs libjpeg-turbo's islow leaves ±1 in Y/Cb/Cr; max error 2.8e-2 > 2e-2 (was ~0.6 before JpegChromaUpsampling).")]
     public void JpegGoldenTolerance_IsMet()
     {
         foreach (var name in new[] { "04_nonsquare_jpeg", "08_exif_rotated_jpeg" })
@@ -109,6 +109,7 @@ public sealed class GoldenPreprocessTests(ITestOutputHelper output)
             var pixels = new float[ManifestSettings().ElementCount];
             ImagePreprocessor.WritePixels(image.Image, ManifestSettings(), pixels);
             var maxErr = Enumerable.Range(0, golden.Length).Max(i => Math.Abs(pixels[i * stride] - golden[i]));
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{name}: max abs pixel error {maxErr:E3}"));
             Assert.True(maxErr <= 2e-2, $"{name}: max abs error {maxErr}");
         }
     }

@@ -34,15 +34,8 @@ public sealed partial class JobProcessor(StorageClients storage, Gpt4RoIEngine e
 
     public async Task<JobOutcome> ProcessAsync(string messageText, CancellationToken ct = default)
     {
-        JobMessage message;
-        try
+        if (TryParse(messageText) is not { } message)
         {
-            message = JobMessage.Parse(messageText);
-        }
-        catch (JsonException ex)
-        {
-            // Nothing to write it next to; a retry cannot help.
-            LogBadMessage(logger, ex.Message);
             return JobOutcome.ErrorWritten;
         }
 
@@ -121,19 +114,28 @@ public sealed partial class JobProcessor(StorageClients storage, Gpt4RoIEngine e
     /// <summary>What the poison-queue function does: the job failed every try; say so where its result would be.</summary>
     public async Task<JobOutcome> ProcessPoisonAsync(string messageText, CancellationToken ct = default)
     {
-        JobMessage message;
-        try
+        if (TryParse(messageText) is not { } message)
         {
-            message = JobMessage.Parse(messageText);
-        }
-        catch (JsonException ex)
-        {
-            LogBadMessage(logger, ex.Message);
             return JobOutcome.ErrorWritten;
         }
 
         return await WriteErrorAsync(message, null, "failed_after_retries",
             $"{message.Manifest}: processing failed on every try (host.json maxDequeueCount); the function logs hold each failure", ct).ConfigureAwait(false);
+    }
+
+    /// <summary>The job message, or null (logged) when it is not one: there is nothing to write an error next to,
+    /// and a retry cannot help.</summary>
+    private JobMessage? TryParse(string messageText)
+    {
+        try
+        {
+            return JobMessage.Parse(messageText);
+        }
+        catch (JsonException ex)
+        {
+            LogBadMessage(logger, ex.Message);
+            return null;
+        }
     }
 
     private async Task<JobOutcome> WriteErrorAsync(JobMessage message, string? requestId, string code, string text, CancellationToken ct)

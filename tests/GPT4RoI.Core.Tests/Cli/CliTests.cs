@@ -1,8 +1,7 @@
-using System.Buffers.Binary;
-using System.IO.Compression;
 using System.Text.Json;
 using GPT4RoI.Cli;
 using GPT4RoI.Core.Tests.Engine;
+using GPT4RoI.Core.Tests.Imaging;
 
 namespace GPT4RoI.Core.Tests.Cli;
 
@@ -148,7 +147,7 @@ public sealed class CliTests : IDisposable
     public void Ask_PngBomb_RejectedFromTheHeader()
     {
         var path = Path.Combine(_tmp, "bomb.png");
-        File.WriteAllBytes(path, PngHeaderOnly(20000, 20000));
+        File.WriteAllBytes(path, ImageDecoderTests.PatchPngSize(ImageDecoderTests.SolidPng(8, 8, new SixLabors.ImageSharp.PixelFormats.Rgb24(1, 2, 3)), 20000, 20000));
         var (code, _, err) = Run("", "ask", path, "--region", "1,1,5,5", "What is <region1>?");
         Assert.Equal(2, code);
         Assert.Contains("20000", err, StringComparison.Ordinal);
@@ -213,60 +212,6 @@ public sealed class CliTests : IDisposable
         Assert.Contains("tasks", bad.RootElement.GetProperty("error").GetProperty("message").GetString(), StringComparison.Ordinal);
         Assert.True(File.Exists(Path.Combine(outDir, "missing.error.json")), err);
         Assert.True(File.Exists(Path.Combine(outDir, "good.result.json")), err);
-    }
-
-    /// <summary>A PNG whose header claims width x height, with one tiny IDAT: decoding it would need
-    /// width*height*3 bytes, so it must be refused from the header.</summary>
-    internal static byte[] PngHeaderOnly(int width, int height)
-    {
-        using var ms = new MemoryStream();
-        ms.Write([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]);
-        var ihdr = new byte[13];
-        BinaryPrimitives.WriteInt32BigEndian(ihdr, width);
-        BinaryPrimitives.WriteInt32BigEndian(ihdr.AsSpan(4), height);
-        ihdr[8] = 8; // bit depth
-        ihdr[9] = 2; // RGB
-        WriteChunk(ms, "IHDR", ihdr);
-        using (var z = new MemoryStream())
-        {
-            using (var zl = new ZLibStream(z, CompressionLevel.SmallestSize, leaveOpen: true))
-            {
-                zl.Write(new byte[1 + (3 * width)]);
-            }
-
-            WriteChunk(ms, "IDAT", z.ToArray());
-        }
-
-        WriteChunk(ms, "IEND", []);
-        return ms.ToArray();
-    }
-
-    private static void WriteChunk(Stream s, string type, byte[] data)
-    {
-        var len = new byte[4];
-        BinaryPrimitives.WriteInt32BigEndian(len, data.Length);
-        s.Write(len);
-        var typeBytes = System.Text.Encoding.ASCII.GetBytes(type);
-        s.Write(typeBytes);
-        s.Write(data);
-        var crc = new byte[4];
-        BinaryPrimitives.WriteUInt32BigEndian(crc, Crc32([.. typeBytes, .. data]));
-        s.Write(crc);
-    }
-
-    private static uint Crc32(byte[] bytes)
-    {
-        var crc = 0xFFFFFFFFu;
-        foreach (var b in bytes)
-        {
-            crc ^= b;
-            for (var k = 0; k < 8; k++)
-            {
-                crc = (crc & 1) != 0 ? (crc >> 1) ^ 0xEDB88320u : crc >> 1;
-            }
-        }
-
-        return ~crc;
     }
 
     public void Dispose()

@@ -23,7 +23,7 @@ public class ImageDecoderTests
         return stream.ToArray();
     }
 
-    private static byte[] SolidPng(int width, int height, Rgb24 color)
+    internal static byte[] SolidPng(int width, int height, Rgb24 color)
     {
         using var image = new Image<Rgb24>(width, height, color);
         return Encode(image, new PngEncoder());
@@ -260,7 +260,7 @@ public class ImageDecoderTests
     }
 
     /// <summary>Rewrites the IHDR width/height of a PNG and fixes the chunk CRC.</summary>
-    private static byte[] PatchPngSize(byte[] png, int width, int height)
+    internal static byte[] PatchPngSize(byte[] png, int width, int height)
     {
         var bytes = (byte[])png.Clone();
         Assert.True(bytes.AsSpan(12, 4).SequenceEqual("IHDR"u8));

@@ -137,6 +137,9 @@ for trx in sorted(glob.glob(os.path.join(root, "dotnet", "**", "*.trx"), recursi
             skipped += 1
         else:
             failed += 1
+            # Say why on stderr: the quiet runner output names the test only.
+            msg = "".join(t.text or "" for t in el.iter() if t.tag.rsplit("}", 1)[-1] in ("Message", "StackTrace"))
+            print(f"FAILED {el.get('testName')}:\n{msg[:3000]}", file=sys.stderr)
 
 print(f"{passed} passed, {failed} failed, {skipped} skipped")
 PYEOF

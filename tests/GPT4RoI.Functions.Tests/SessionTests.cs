@@ -179,6 +179,12 @@ public sealed class SessionTests(AzuriteFixture fx)
 
         var transcript = await WaitForTurnsAsync(id, 3);
         Assert.Equal(["a red circle", "green", "right of"], transcript.Turns.Select(t => t.Answer));
+
+        // A turn after the restart reaches the new generation, which rebuilds the conversation from the transcript.
+        Assert.Equal(202, Status(await TurnAsync(service, host.Client, id, """{"question": "What color is <region1>?"}""")));
+        var fourth = (await WaitForTurnsAsync(id, 4)).Turns[3];
+        Assert.Null(fourth.Error);
+        Assert.False(string.IsNullOrEmpty(fourth.Answer));
         await host.Client.TerminateInstanceAsync(id);
     }
 

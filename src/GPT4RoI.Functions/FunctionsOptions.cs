@@ -36,6 +36,19 @@ public sealed class FunctionsOptions : IValidatableObject
     [Range(typeof(TimeSpan), "00:00:00", "00:05:00")]
     public TimeSpan QueryQueueWait { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>A session with no turn for this long expires: its image is deleted, its transcript kept.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "7.00:00:00")]
+    public TimeSpan SessionIdleTimeout { get; set; } = TimeSpan.FromMinutes(30);
+    /// <summary>How long POST /api/sessions[/{id}/turns] waits for the turn's answer before answering 202.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:03:00")]
+    public TimeSpan SessionTurnWait { get; set; } = TimeSpan.FromSeconds(20);
+    /// <summary>How often a waiting request looks at the transcript.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.010", "00:00:10")]
+    public TimeSpan SessionPollInterval { get; set; } = TimeSpan.FromMilliseconds(250);
+    /// <summary>The session orchestration continues as new after this many turns, to bound its history.</summary>
+    [Range(1, 1000)]
+    public int SessionTurnsPerHistory { get; set; } = 20;
+
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
         if (ImagePollInterval > ImageWait)

@@ -43,6 +43,8 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<IManifestIntake, ManifestIntake>();
         services.AddSingleton<IJobProcessor, JobProcessor>();
         services.AddSingleton<IQueryService, QueryService>();
+        services.AddSingleton<SessionStore>();
+        services.AddSingleton<ISessionService, SessionService>();
         return services;
     }
 

@@ -20,7 +20,8 @@ public sealed class StartupTests
         var path = Path.Combine(AzuriteFixture.RepoRoot, "src", "GPT4RoI.Functions", "bin", config, "net10.0", "functions.metadata");
         using var doc = JsonDocument.Parse(File.ReadAllBytes(path));
         var functions = doc.RootElement.EnumerateArray().ToDictionary(f => f.GetProperty("name").GetString()!, f => f.GetProperty("bindings")[0].Clone());
-        Assert.Equal(["Health", "JobPoisoned", "ManifestDropped", "ProcessJob", "Query"], functions.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal(["AnswerTurn", "CreateSession", "DeleteSession", "ExpireSession", "GetSession", "Health", "JobPoisoned", "ManifestDropped",
+            "ProcessJob", "Query", "SessionOrchestrator", "SubmitTurn"], functions.Keys.Order(StringComparer.Ordinal));
 
         Assert.Equal("blobTrigger", functions["ManifestDropped"].GetProperty("type").GetString());
         Assert.Equal("inbox/{name}", functions["ManifestDropped"].GetProperty("path").GetString());
@@ -34,6 +35,25 @@ public sealed class StartupTests
         Assert.Equal("Function", functions["Query"].GetProperty("authLevel").GetString());
         Assert.Equal("post", functions["Query"].GetProperty("methods")[0].GetString());
         Assert.Equal("health", functions["Health"].GetProperty("route").GetString());
+
+        // Durable sessions: the orchestrator, its activities and the HTTP endpoints (each with a durable client).
+        Assert.Equal("orchestrationTrigger", functions["SessionOrchestrator"].GetProperty("type").GetString());
+        Assert.Equal("activityTrigger", functions["AnswerTurn"].GetProperty("type").GetString());
+        Assert.Equal("activityTrigger", functions["ExpireSession"].GetProperty("type").GetString());
+        foreach (var (name, method, route) in new[]
+        {
+            ("CreateSession", "post", "sessions"), ("SubmitTurn", "post", "sessions/{id}/turns"),
+            ("GetSession", "get", "sessions/{id}"), ("DeleteSession", "delete", "sessions/{id}"),
+        })
+        {
+            Assert.Equal("httpTrigger", functions[name].GetProperty("type").GetString());
+            Assert.Equal(route, functions[name].GetProperty("route").GetString());
+            Assert.Equal(method, functions[name].GetProperty("methods")[0].GetString());
+            Assert.Equal("Function", functions[name].GetProperty("authLevel").GetString());
+        }
+
+        var all = doc.RootElement.EnumerateArray().ToDictionary(f => f.GetProperty("name").GetString()!, f => f.GetProperty("bindings"));
+        Assert.Contains(all["SubmitTurn"].EnumerateArray(), b => b.GetProperty("type").GetString() == "durableClient");
         Assert.True(File.Exists(Path.Combine(Path.GetDirectoryName(path)!, "host.json")));
         Assert.True(File.Exists(Path.Combine(Path.GetDirectoryName(path)!, "models", "tiny", "manifest.json")));
     }

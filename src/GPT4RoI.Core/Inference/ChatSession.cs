@@ -76,6 +76,49 @@ public sealed class ChatSession : IDisposable
         }
     }
 
+    /// <summary>
+    /// Records a turn answered earlier (e.g. loaded from a stored transcript) without generating: validates the new
+    /// boxes and the question as <see cref="Ask"/> does, computes the new regions' embeddings and sets the recorded
+    /// answer. Nothing changes when validation fails. The key/value cache is not filled; the next
+    /// <see cref="Ask"/> prefills the whole prompt.
+    /// </summary>
+    /// <exception cref="RegionInputException">A box is not finite, inverted, empty or outside the image.</exception>
+    /// <exception cref="PromptException">The question or its region tags are not acceptable.</exception>
+    public void Replay(string question, IReadOnlyList<BoundingBox>? newBoxes, string answer)
+    {
+        ArgumentNullException.ThrowIfNull(question);
+        ArgumentNullException.ThrowIfNull(answer);
+        newBoxes ??= [];
+        var policy = new BoxPolicy { MaxRegions = Math.Max(0, Conversation.Limits.MaxRegions - _boxes.Count) };
+        var norm = newBoxes.Count == 0 ? [] : RegionBoxes.Normalise(newBoxes, Features.Width, Features.Height, policy);
+        Conversation.AddTurn(question, newBoxes.Count);
+        try
+        {
+            if (newBoxes.Count > 0)
+            {
+                var added = _engine.RegionEmbeddings(Features, norm);
+                _regionEmbeddings = [.. _regionEmbeddings, .. added];
+                _boxes.AddRange(newBoxes);
+                _boxesNorm.AddRange(norm);
+            }
+
+            Conversation.SetAnswer(answer);
+        }
+        catch
+        {
+            Conversation.RemoveUnansweredTurn();
+            if (_boxes.Count > Conversation.BoxCount)
+            {
+                var extra = _boxes.Count - Conversation.BoxCount;
+                _boxes.RemoveRange(Conversation.BoxCount, extra);
+                _boxesNorm.RemoveRange(Conversation.BoxCount * 4, extra * 4);
+                _regionEmbeddings = _regionEmbeddings[..(Conversation.BoxCount * _engine.Manifest.Dims.Hidden)];
+            }
+
+            throw;
+        }
+    }
+
     /// <summary>How many leading prompt tokens have keys/values in the cache (at least one token is left to run).</summary>
     internal int ReusablePrefix(IReadOnlyList<int> promptIds)
     {

@@ -19,3 +19,11 @@ public interface IQueryService
 {
     Task<IActionResult> HandleAsync(HttpRequest http, CancellationToken ct);
 }
+
+public interface ISessionService
+{
+    Task<IActionResult> CreateAsync(HttpRequest http, Microsoft.DurableTask.Client.DurableTaskClient client, CancellationToken ct);
+    Task<IActionResult> SubmitTurnAsync(HttpRequest http, Microsoft.DurableTask.Client.DurableTaskClient client, string id, CancellationToken ct);
+    Task<IActionResult> GetAsync(HttpRequest http, Microsoft.DurableTask.Client.DurableTaskClient client, string id, CancellationToken ct);
+    Task<IActionResult> DeleteAsync(HttpRequest http, Microsoft.DurableTask.Client.DurableTaskClient client, string id, CancellationToken ct);
+}

@@ -60,29 +60,43 @@ public sealed class QueryService(StorageClients storage, Gpt4RoIEngine engine, I
                 _admission.Release();
             }
         }
-        catch (QueryProblemException p)
+        catch (Exception ex) when (ToProblem(http, ex) is { } problem)
         {
-            return Problem(http, p.Status, p.Title, p.Message, p.RetryAfter);
-        }
-        catch (ImageInputException ex)
-        {
-            var status = ex.Reason switch
-            {
-                ImageInputReason.UnsupportedFormat => 415,
-                ImageInputReason.TooLarge or ImageInputReason.TooManyPixels => 413,
-                _ => 422,
-            };
-            return Problem(http, status, "invalid image", ex.Message);
-        }
-        catch (Exception ex) when (ex is RegionInputException or PromptException or FormatException)
-        {
-            return Problem(http, 422, ex is PromptException ? "invalid question" : "invalid region", ex.Message);
+            return problem;
         }
     }
 
-    private async Task<(QueryRequest Request, byte[] Image)> ReadAsync(HttpRequest http, CancellationToken ct)
+    /// <summary>The problem details answer for an input error (null for other exceptions, which propagate).</summary>
+    internal static IActionResult? ToProblem(HttpRequest http, Exception ex)
     {
-        var max = options.Value.MaxImageBytes + options.Value.MaxManifestBytes;
+        switch (ex)
+        {
+            case QueryProblemException p:
+                return Problem(http, p.Status, p.Title, p.Message, p.RetryAfter);
+            case ImageInputException image:
+                var status = image.Reason switch
+                {
+                    ImageInputReason.UnsupportedFormat => 415,
+                    ImageInputReason.TooLarge or ImageInputReason.TooManyPixels => 413,
+                    _ => 422,
+                };
+                return Problem(http, status, "invalid image", image.Message);
+            case RegionInputException or PromptException or FormatException:
+                return Problem(http, 422, ex is PromptException ? "invalid question" : "invalid region", ex.Message);
+            default:
+                return null;
+        }
+    }
+
+    private Task<(QueryRequest Request, byte[] Image)> ReadAsync(HttpRequest http, CancellationToken ct) =>
+        ReadRequestAsync(http, storage, options.Value, questionRequired: true, ct);
+
+    /// <summary>Reads a query-shaped request: multipart (parts <c>image</c> and <c>request</c>) or JSON with
+    /// <c>image_blob</c> (a blob in the inbox container). Throws <see cref="QueryProblemException"/> for bad input.</summary>
+    internal static async Task<(QueryRequest Request, byte[] Image)> ReadRequestAsync(HttpRequest http, StorageClients storage,
+        FunctionsOptions options, bool questionRequired, CancellationToken ct)
+    {
+        var max = options.MaxImageBytes + options.MaxManifestBytes;
         if (http.ContentLength > max)
         {
             throw new QueryProblemException(413, "request too large", $"the body has {http.ContentLength} bytes; the limit is {max}");
@@ -92,18 +106,23 @@ public sealed class QueryService(StorageClients storage, Gpt4RoIEngine engine, I
         {
             var form = await http.ReadFormAsync(ct).ConfigureAwait(false);
             var file = form.Files.GetFile("image") ?? throw new QueryProblemException(400, "missing image", "the multipart body needs a file part named 'image'");
-            if (file.Length > options.Value.MaxImageBytes)
+            if (file.Length > options.MaxImageBytes)
             {
-                throw new QueryProblemException(413, "image too large", $"the image has {file.Length} bytes; the limit is {options.Value.MaxImageBytes}");
+                throw new QueryProblemException(413, "image too large", $"the image has {file.Length} bytes; the limit is {options.MaxImageBytes}");
             }
 
             var json = form["request"].ToString();
+            if (string.IsNullOrEmpty(json) && !questionRequired)
+            {
+                json = "{}";
+            }
+
             if (string.IsNullOrEmpty(json))
             {
                 throw new QueryProblemException(400, "missing request", "the multipart body needs a part named 'request' holding the JSON request");
             }
 
-            var request = Parse(json);
+            var request = Parse(json, questionRequired);
             if (request.ImageBlob is not null)
             {
                 throw new QueryProblemException(400, "two images", "give the image as the 'image' part or as image_blob, not both");
@@ -117,21 +136,21 @@ public sealed class QueryService(StorageClients storage, Gpt4RoIEngine engine, I
         if (http.ContentType is { } type && type.StartsWith("application/json", StringComparison.OrdinalIgnoreCase))
         {
             using var reader = new StreamReader(http.Body);
-            var request = Parse(await reader.ReadToEndAsync(ct).ConfigureAwait(false));
-            return (request, await ReadBlobAsync(request.ImageBlob, ct).ConfigureAwait(false));
+            var request = Parse(await reader.ReadToEndAsync(ct).ConfigureAwait(false), questionRequired);
+            return (request, await ReadBlobAsync(storage, options, request.ImageBlob, ct).ConfigureAwait(false));
         }
 
         throw new QueryProblemException(415, "unsupported media type",
             $"send multipart/form-data (parts 'image' and 'request') or application/json with image_blob; got '{http.ContentType}'");
     }
 
-    private static QueryRequest Parse(string json)
+    internal static QueryRequest Parse(string json, bool questionRequired = true)
     {
         try
         {
             var r = JsonSerializer.Deserialize<QueryRequest>(json, BoxManifest.JsonOptions)
                 ?? throw new QueryProblemException(400, "empty request", "the request JSON is null");
-            if (string.IsNullOrWhiteSpace(r.Question))
+            if (questionRequired && string.IsNullOrWhiteSpace(r.Question))
             {
                 throw new QueryProblemException(400, "missing question", "the request needs a 'question'");
             }
@@ -154,7 +173,7 @@ public sealed class QueryService(StorageClients storage, Gpt4RoIEngine engine, I
         }
     }
 
-    private async Task<byte[]> ReadBlobAsync(string? reference, CancellationToken ct)
+    private static async Task<byte[]> ReadBlobAsync(StorageClients storage, FunctionsOptions options, string? reference, CancellationToken ct)
     {
         if (string.IsNullOrWhiteSpace(reference))
         {
@@ -176,9 +195,9 @@ public sealed class QueryService(StorageClients storage, Gpt4RoIEngine engine, I
         try
         {
             var props = await blob.GetPropertiesAsync(cancellationToken: ct).ConfigureAwait(false);
-            if (props.Value.ContentLength > options.Value.MaxImageBytes)
+            if (props.Value.ContentLength > options.MaxImageBytes)
             {
-                throw new QueryProblemException(413, "image too large", $"{reference}: {props.Value.ContentLength} bytes; the limit is {options.Value.MaxImageBytes}");
+                throw new QueryProblemException(413, "image too large", $"{reference}: {props.Value.ContentLength} bytes; the limit is {options.MaxImageBytes}");
             }
 
             return (await blob.DownloadContentAsync(ct).ConfigureAwait(false)).Value.Content.ToArray();

@@ -1,0 +1,319 @@
+using System.Text;
+using System.Text.Json;
+using GPT4RoI.Core.Jobs;
+using GPT4RoI.Functions.Services;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.DurableTask.Client;
+using Microsoft.DurableTask.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
+namespace GPT4RoI.Functions.Tests;
+
+/// <summary>
+/// Durable sessions: the real orchestrator and activities in the in-process durable test host, the real engine
+/// (tiny model) and real Azurite blobs; the HTTP service is called with the host's DurableTaskClient, as the
+/// [DurableClient] binding passes one in production.
+/// </summary>
+[Collection("azurite")]
+public sealed class SessionTests(AzuriteFixture fx)
+{
+    private static readonly JsonSerializerOptions WebJson = new(JsonSerializerDefaults.Web);
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(90);
+    private static byte[] SampleImage => File.ReadAllBytes(Path.Combine(AzuriteFixture.RepoRoot, "samples", "shapes.png"));
+
+    private SessionStore Store => fx.Services.GetRequiredService<SessionStore>();
+
+    private Task<DurableTaskTestHost> StartHostAsync()
+    {
+        var store = Store;
+        return DurableTaskTestHost.StartAsync(r => r
+            .AddOrchestratorFunc<SessionOrchestratorInput, string>(SessionNames.Orchestrator, (ctx, input) => SessionOrchestrator.RunAsync(ctx, input!))
+            .AddActivityFunc<AnswerTurnInput, TurnSummary>(SessionNames.AnswerTurnActivity, (_, input) => store.AnswerTurnAsync(input!))
+            .AddActivityFunc<string, string>(SessionNames.ExpireActivity, (_, id) => store.ExpireAsync(id!)));
+    }
+
+    private SessionService Service(TimeSpan? wait = null, TimeSpan? idle = null, int turnsPerHistory = 20) =>
+        new(Store, fx.Storage, Options.Create(new FunctionsOptions
+        {
+            SessionTurnWait = wait ?? Patience,
+            SessionIdleTimeout = idle ?? TimeSpan.FromMinutes(30),
+            SessionPollInterval = TimeSpan.FromMilliseconds(50),
+            SessionTurnsPerHistory = turnsPerHistory,
+        }));
+
+    private static HttpRequest Json(string body, string path = "/api/sessions", string method = "POST")
+    {
+        var ctx = new DefaultHttpContext();
+        ctx.Request.Method = method;
+        ctx.Request.Path = path;
+        ctx.Request.ContentType = "application/json";
+        var bytes = Encoding.UTF8.GetBytes(body);
+        ctx.Request.Body = new MemoryStream(bytes);
+        ctx.Request.ContentLength = bytes.Length;
+        ctx.Response.Body = new MemoryStream();
+        return ctx.Request;
+    }
+
+    private static HttpRequest Multipart(byte[] image, string? requestJson)
+    {
+        var ctx = new DefaultHttpContext();
+        ctx.Request.Method = "POST";
+        ctx.Request.Path = "/api/sessions";
+        var content = new MultipartFormDataContent("----boundary");
+        content.Add(new ByteArrayContent(image), "image", "shapes.png");
+        if (requestJson is not null)
+        {
+            content.Add(new StringContent(requestJson, Encoding.UTF8, "application/json"), "request");
+        }
+
+        var bytes = content.ReadAsByteArrayAsync().GetAwaiter().GetResult();
+        ctx.Request.ContentType = content.Headers.ContentType!.ToString();
+        ctx.Request.Body = new MemoryStream(bytes);
+        ctx.Request.ContentLength = bytes.Length;
+        ctx.Response.Body = new MemoryStream();
+        return ctx.Request;
+    }
+
+    private static HttpRequest Get(string id, string method = "GET")
+    {
+        var ctx = new DefaultHttpContext();
+        ctx.Request.Method = method;
+        ctx.Request.Path = "/api/sessions/" + id;
+        return ctx.Request;
+    }
+
+    private static JsonElement Value(IActionResult r) =>
+        JsonSerializer.SerializeToElement(r switch
+        {
+            JsonResult j => j.Value,
+            ObjectResult o => o.Value,
+            _ => throw new InvalidOperationException(r.GetType().Name),
+        }, BoxManifest.JsonOptions);
+
+    private static int Status(IActionResult r) => r switch
+    {
+        JsonResult j => j.StatusCode ?? 200,
+        ObjectResult o => o.StatusCode ?? 200,
+        StatusCodeResult s => s.StatusCode,
+        _ => 200,
+    };
+
+    private static async Task<string> CreateAsync(SessionService service, DurableTaskClient client, string? first = null)
+    {
+        var r = await service.CreateAsync(Multipart(SampleImage, first), client, default);
+        Assert.Equal(201, Status(r));
+        return Value(r).GetProperty("id").GetString()!;
+    }
+
+    private static async Task<IActionResult> TurnAsync(SessionService service, DurableTaskClient client, string id, string body) =>
+        await service.SubmitTurnAsync(Json(body, $"/api/sessions/{id}/turns"), client, id, default);
+
+    [Fact]
+    public async Task ThreeTurns_AnsweredInOrder_TranscriptNumbersRegions()
+    {
+        await using var host = await StartHostAsync();
+        var service = Service();
+        var created = await service.CreateAsync(Multipart(SampleImage, """{"question": "What is <region1>?", "regions": [[95,70,215,190]]}"""), host.Client, default);
+        Assert.Equal(201, Status(created));
+        var v = Value(created);
+        var id = v.GetProperty("id").GetString()!;
+        Assert.Equal(32, id.Length);
+        Assert.Equal($"/api/sessions/{id}", v.GetProperty("status_url").GetString());
+        Assert.Equal($"/api/sessions/{id}/turns", v.GetProperty("turns_url").GetString());
+        Assert.Equal("a red circle", v.GetProperty("turn").GetProperty("answer").GetString());
+
+        var t2 = await TurnAsync(service, host.Client, id, """{"question": "What color is <region2>?", "regions": [[232,12,348,128]]}""");
+        Assert.Equal(200, Status(t2));
+        Assert.Equal("green", Value(t2).GetProperty("answer").GetString());
+        var t3 = await TurnAsync(service, host.Client, id, """{"question": "Where is <region3> relative to <region1>?", "regions": [[396,130,476,212]]}""");
+        Assert.Equal(200, Status(t3));
+        Assert.Equal("right of", Value(t3).GetProperty("answer").GetString());
+
+        var (transcript, _) = (await Store.ReadAsync(id))!.Value;
+        Assert.Equal(SessionStates.Active, transcript.State);
+        Assert.Equal(["a red circle", "green", "right of"], transcript.Turns.Select(t => t.Answer));
+        Assert.Equal([1, 2, 3], transcript.Turns.Select(t => t.Regions.Single().Region!.Value));
+        Assert.Equal([396.0, 130, 476, 212], transcript.Turns[2].Regions[0].Box);
+        Assert.All(transcript.Turns, t => Assert.Null(t.Error));
+        Assert.Equal(SampleImage.Length, transcript.Image.Size);
+
+        var instance = await host.Client.GetInstanceAsync(id, getInputsAndOutputs: true);
+        Assert.NotNull(instance);
+        Assert.Equal(OrchestrationRuntimeStatus.Running, instance.RuntimeStatus);
+        Assert.NotNull(instance.SerializedCustomStatus);
+        Assert.True(instance.SerializedCustomStatus.Length < 1024, instance.SerializedCustomStatus);
+        var status = JsonSerializer.Deserialize<SessionCustomStatus>(instance.SerializedCustomStatus, WebJson)!;
+        Assert.Equal(3, status.Turns);
+        Assert.Equal(transcript.Turns[2].TurnId, status.LastTurnId);
+        Assert.Equal("active", status.State);
+        Assert.True(instance.SerializedInput!.Length < 1024);
+
+        var get = await service.GetAsync(Get(id), host.Client, id, default);
+        Assert.Equal(200, Status(get));
+        var g = Value(get);
+        Assert.Equal("active", g.GetProperty("state").GetString());
+        Assert.Equal("Running", g.GetProperty("runtime_status").GetString());
+        Assert.Equal(3, g.GetProperty("turns").GetArrayLength());
+        Assert.Equal(3, g.GetProperty("turns")[2].GetProperty("regions")[0].GetProperty("region").GetInt32());
+        await host.Client.TerminateInstanceAsync(id);
+    }
+
+    [Fact]
+    public async Task ContinueAsNew_EveryTwoTurns_KeepsQueuedTurnsAndOrder()
+    {
+        await using var host = await StartHostAsync();
+        var service = Service(wait: TimeSpan.Zero, turnsPerHistory: 2);
+        var id = await CreateAsync(service, host.Client);
+        // Three turns raised at once: the third arrives while the orchestration continues as new.
+        foreach (var body in new[]
+        {
+            """{"question": "What is <region1>?", "regions": [[95,70,215,190]]}""",
+            """{"question": "What color is <region2>?", "regions": [[232,12,348,128]]}""",
+            """{"question": "Where is <region3> relative to <region1>?", "regions": [[396,130,476,212]]}""",
+        })
+        {
+            Assert.Equal(202, Status(await TurnAsync(service, host.Client, id, body)));
+        }
+
+        var transcript = await WaitForTurnsAsync(id, 3);
+        Assert.Equal(["a red circle", "green", "right of"], transcript.Turns.Select(t => t.Answer));
+
+        // A turn after the restart reaches the new generation, which rebuilds the conversation from the transcript.
+        Assert.Equal(202, Status(await TurnAsync(service, host.Client, id, """{"question": "What color is <region1>?"}""")));
+        var fourth = (await WaitForTurnsAsync(id, 4)).Turns[3];
+        Assert.Null(fourth.Error);
+        Assert.False(string.IsNullOrEmpty(fourth.Answer));
+        await host.Client.TerminateInstanceAsync(id);
+    }
+
+    [Fact]
+    public async Task IdleTimeout_ExpiresSession_DeletesImageKeepsTranscript()
+    {
+        await using var host = await StartHostAsync();
+        var service = Service(idle: TimeSpan.FromSeconds(2));
+        var id = await CreateAsync(service, host.Client, """{"question": "What is <region1>?", "regions": [[95,70,215,190]]}""");
+        using var cts = new CancellationTokenSource(Patience);
+        var done = await host.Client.WaitForInstanceCompletionAsync(id, getInputsAndOutputs: true, cts.Token);
+        Assert.Equal(OrchestrationRuntimeStatus.Completed, done.RuntimeStatus);
+        Assert.Equal("\"expired\"", done.SerializedOutput);
+
+        var (transcript, _) = (await Store.ReadAsync(id))!.Value;
+        Assert.Equal(SessionStates.Expired, transcript.State);
+        Assert.NotNull(transcript.ExpiredUtc);
+        Assert.Single(transcript.Turns);
+        Assert.False((await fx.Storage.Sessions.GetBlobClient(SessionNames.Image(id)).ExistsAsync()).Value);
+
+        var late = await TurnAsync(service, host.Client, id, """{"question": "What color is <region2>?", "regions": [[232,12,348,128]]}""");
+        Assert.Equal(409, Status(late));
+        Assert.Equal("expired", Value(await service.GetAsync(Get(id), host.Client, id, default)).GetProperty("state").GetString());
+    }
+
+    [Fact]
+    public async Task BadTurn_RecordsErrorAndSessionGoesOn()
+    {
+        await using var host = await StartHostAsync();
+        var service = Service();
+        var id = await CreateAsync(service, host.Client, """{"question": "What is <region1>?", "regions": [[95,70,215,190]]}""");
+
+        var bad = await TurnAsync(service, host.Client, id, """{"question": "What is <region5>?"}""");
+        Assert.Equal(422, Status(bad));
+        var problem = Assert.IsType<ProblemDetails>(((ObjectResult)bad).Value);
+        Assert.Equal("invalid_question", problem.Extensions["code"]);
+        var badBox = await TurnAsync(service, host.Client, id, """{"question": "What is <region2>?", "regions": [[300,300,100,100]]}""");
+        Assert.Equal(422, Status(badBox));
+        Assert.Equal("invalid region", ((ProblemDetails)((ObjectResult)badBox).Value!).Title);
+
+        var good = await TurnAsync(service, host.Client, id, """{"question": "What color is <region2>?", "regions": [[232,12,348,128]]}""");
+        Assert.Equal(200, Status(good));
+        Assert.Equal("green", Value(good).GetProperty("answer").GetString());
+
+        var (transcript, _) = (await Store.ReadAsync(id))!.Value;
+        Assert.Equal(4, transcript.Turns.Count);
+        Assert.Equal("invalid_question", transcript.Turns[1].Error!.Code);
+        Assert.Null(transcript.Turns[1].Answer);
+        Assert.Equal("invalid_region", transcript.Turns[2].Error!.Code);
+        Assert.Null(transcript.Turns[2].Regions[0].Region);
+        Assert.Equal(2, transcript.Turns[3].Regions[0].Region);
+        await host.Client.TerminateInstanceAsync(id);
+    }
+
+    [Fact]
+    public async Task Http_Branches_CreateUnknownBadBodyPendingDelete()
+    {
+        await using var host = await StartHostAsync();
+        var service = Service(wait: TimeSpan.Zero);
+
+        // Create from a blob reference, no first question: 201 with links and a Location header.
+        await fx.Storage.Inbox.GetBlobClient("sessions-test/shapes.png").UploadAsync(new BinaryData(SampleImage), overwrite: true);
+        var createRequest = Json("""{"image_blob": "inbox/sessions-test/shapes.png"}""");
+        var created = await service.CreateAsync(createRequest, host.Client, default);
+        Assert.Equal(201, Status(created));
+        var id = Value(created).GetProperty("id").GetString()!;
+        Assert.Equal($"/api/sessions/{id}", createRequest.HttpContext.Response.Headers.Location.ToString());
+        Assert.True((await fx.Storage.Sessions.GetBlobClient(SessionNames.Image(id)).ExistsAsync()).Value);
+        var (t0, _) = (await Store.ReadAsync(id))!.Value;
+        Assert.Equal("inbox/sessions-test/shapes.png", t0.Image.Source);
+        Assert.Equal(64, t0.Image.Sha256.Length);
+        Assert.Empty(t0.Turns);
+
+        // Bad create bodies.
+        Assert.Equal(400, Status(await service.CreateAsync(Json("""{"question": "x"}"""), host.Client, default)));
+        Assert.Equal(404, Status(await service.CreateAsync(Json("""{"image_blob": "sessions-test/none.png"}"""), host.Client, default)));
+        Assert.Equal(400, Status(await service.CreateAsync(Json("{nope"), host.Client, default)));
+
+        // Unknown ids.
+        var unknown = Guid.NewGuid().ToString("N");
+        Assert.Equal(404, Status(await TurnAsync(service, host.Client, unknown, """{"question": "What is <region1>?", "regions": [[1,1,9,9]]}""")));
+        Assert.Equal(404, Status(await TurnAsync(service, host.Client, "../x", """{"question": "q"}""")));
+        Assert.Equal(404, Status(await service.GetAsync(Get(unknown), host.Client, unknown, default)));
+        Assert.Equal(404, Status(await service.DeleteAsync(Get(unknown, "DELETE"), host.Client, unknown, default)));
+
+        // Bad turn bodies.
+        Assert.Equal(400, Status(await TurnAsync(service, host.Client, id, """{"regions": [[1,1,9,9]]}""")));
+        Assert.Equal(400, Status(await TurnAsync(service, host.Client, id, """{"question": "What is <region1>?", "regions": [[1,1,9]]}""")));
+        Assert.Equal(400, Status(await TurnAsync(service, host.Client, id, "[1,2")));
+
+        // Wait 0: 202 with the status URL; the turn is answered in the background.
+        var pendingRequest = Json("""{"question": "What is <region1>?", "regions": [[95,70,215,190]]}""", $"/api/sessions/{id}/turns");
+        var pending = await service.SubmitTurnAsync(pendingRequest, host.Client, id, default);
+        Assert.Equal(202, Status(pending));
+        Assert.Equal($"/api/sessions/{id}", pendingRequest.HttpContext.Response.Headers.Location.ToString());
+        var turnId = Value(pending).GetProperty("turn_id").GetString();
+        var transcript = await WaitForTurnsAsync(id, 1);
+        Assert.Equal(turnId, transcript.Turns[0].TurnId);
+        Assert.Equal("a red circle", transcript.Turns[0].Answer);
+
+        // Delete: 204; the orchestration is terminated, the image gone, the transcript a tombstone.
+        Assert.IsType<NoContentResult>(await service.DeleteAsync(Get(id, "DELETE"), host.Client, id, default));
+        // Termination is queued to the orchestration; wait for it to take effect.
+        using (var wait = new CancellationTokenSource(TimeSpan.FromSeconds(30)))
+        {
+            Assert.Equal(OrchestrationRuntimeStatus.Terminated, (await host.Client.WaitForInstanceCompletionAsync(id, wait.Token)).RuntimeStatus);
+        }
+
+        Assert.False((await fx.Storage.Sessions.GetBlobClient(SessionNames.Image(id)).ExistsAsync()).Value);
+        var g = Value(await service.GetAsync(Get(id), host.Client, id, default));
+        Assert.Equal("deleted", g.GetProperty("state").GetString());
+        Assert.Equal(1, g.GetProperty("turns").GetArrayLength());
+        Assert.Equal(404, Status(await TurnAsync(service, host.Client, id, """{"question": "What color is <region2>?", "regions": [[232,12,348,128]]}""")));
+        Assert.IsType<NoContentResult>(await service.DeleteAsync(Get(id, "DELETE"), host.Client, id, default));
+    }
+
+    private async Task<SessionTranscript> WaitForTurnsAsync(string id, int count)
+    {
+        var deadline = DateTime.UtcNow + Patience;
+        while (true)
+        {
+            var (t, _) = (await Store.ReadAsync(id))!.Value;
+            if (t.Turns.Count >= count || DateTime.UtcNow > deadline)
+            {
+                Assert.Equal(count, t.Turns.Count);
+                return t;
+            }
+
+            await Task.Delay(100);
+        }
+    }
+}

@@ -97,6 +97,25 @@ public sealed class StartupTests
     }
 
     [Fact]
+    public async Task SessionFunctions_EachEndpointDelegatesWithItsId()
+    {
+        var sessions = new Mock<ISessionService>(MockBehavior.Strict);
+        var client = new Mock<Microsoft.DurableTask.Client.DurableTaskClient>("test").Object;
+        var request = new DefaultHttpContext().Request;
+        IActionResult created = new StatusCodeResult(201), turn = new OkResult(), got = new OkResult(), deleted = new NoContentResult();
+        sessions.Setup(s => s.CreateAsync(request, client, It.IsAny<CancellationToken>())).ReturnsAsync(created);
+        sessions.Setup(s => s.SubmitTurnAsync(request, client, "abc", It.IsAny<CancellationToken>())).ReturnsAsync(turn);
+        sessions.Setup(s => s.GetAsync(request, client, "abc", It.IsAny<CancellationToken>())).ReturnsAsync(got);
+        sessions.Setup(s => s.DeleteAsync(request, client, "abc", It.IsAny<CancellationToken>())).ReturnsAsync(deleted);
+        var f = new SessionFunctions(sessions.Object);
+        Assert.Same(created, await f.CreateAsync(request, client, default));
+        Assert.Same(turn, await f.SubmitTurnAsync(request, client, "abc", default));
+        Assert.Same(got, await f.GetAsync(request, client, "abc", default));
+        Assert.Same(deleted, await f.DeleteAsync(request, client, "abc", default));
+        sessions.VerifyAll();
+    }
+
+    [Fact]
     public void ResultNames_SameInputs_SameName()
     {
         var a = ResultNames.Result("x/req.json", new string('a', 64), new string('b', 64), "gpt4roi-7b");

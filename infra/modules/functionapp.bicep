@@ -40,12 +40,17 @@ param enableQueueScaleRule bool
 param queueLengthPerReplica int
 
 var placeholder = empty(imageName)
-// The placeholder (a Functions quickstart image) serves on 80; the GPT4RoI image serves on 8080 as a non-root user.
+// Both the placeholder (a Functions quickstart image) and the GPT4RoI image serve on 8080: the Functions host
+// listens where ASPNETCORE_URLS says (the base images default to 80, which a non-root user may not bind). The
+// port and the TCP probes do not depend on the image, because `azd deploy` later changes only the image.
 var image = placeholder ? 'mcr.microsoft.com/azure-functions/dotnet8-quickstart-demo:1.0' : imageName
-var port = placeholder ? 80 : 8080
-var healthProbePath = '/api/health'
+var port = 8080
 
 var env = [
+  {
+    name: 'ASPNETCORE_URLS'
+    value: 'http://+:${port}'
+  }
   {
     name: 'FUNCTIONS_WORKER_RUNTIME'
     value: 'dotnet-isolated'
@@ -84,41 +89,41 @@ var env = [
   }
 ]
 
-var probes = placeholder
-  ? []
-  : [
-      {
-        type: 'Startup'
-        httpGet: {
-          path: healthProbePath
-          port: port
-        }
-        initialDelaySeconds: 10
-        periodSeconds: 30
-        failureThreshold: 10 // up to ~5 minutes for the host to start and the model to load
-        timeoutSeconds: 5
-      }
-      {
-        type: 'Liveness'
-        httpGet: {
-          path: healthProbePath
-          port: port
-        }
-        periodSeconds: 30
-        failureThreshold: 3
-        timeoutSeconds: 5
-      }
-      {
-        type: 'Readiness'
-        httpGet: {
-          path: healthProbePath
-          port: port
-        }
-        periodSeconds: 10
-        failureThreshold: 3
-        timeoutSeconds: 5
-      }
-    ]
+var tcpProbes = [
+  {
+    type: 'Startup'
+    tcpSocket: {
+      port: port
+    }
+    initialDelaySeconds: 10
+    periodSeconds: 30
+    failureThreshold: 10 // up to ~5 minutes for the host to start listening
+    timeoutSeconds: 5
+  }
+  {
+    type: 'Liveness'
+    tcpSocket: {
+      port: port
+    }
+    periodSeconds: 30
+    failureThreshold: 3
+    timeoutSeconds: 5
+  }
+]
+// Readiness on the app's anonymous health function (it loads the model on first call, so a replica takes
+// traffic only once the model is loaded). Only with the GPT4RoI image: the placeholder has no such function.
+var readinessProbe = {
+  type: 'Readiness'
+  httpGet: {
+    path: '/api/health'
+    port: port
+  }
+  initialDelaySeconds: 10
+  periodSeconds: 10
+  failureThreshold: 10
+  timeoutSeconds: 60
+}
+var probes = placeholder ? tcpProbes : concat(tcpProbes, [readinessProbe])
 
 var queueRule = {
   name: 'gpt4roi-jobs'

@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
-# Runs every test of the repository: the Python model tooling (pytest, models/tests) and the
-# .NET solution (dotnet test). Installs missing Python packages from Debian first (root or sudo).
+# Runs every test of the repository: the Python model tooling and scripts (pytest, models/tests and
+# scripts/tests), the infrastructure checks (bicep build + lint of infra/main.bicep, infra/Dockerfile check;
+# scripts/infra-check.py, one test each) and the .NET solution (dotnet test). Installs missing Python
+# packages from Debian first (root or sudo).
 # Ends with exactly one summary line:  N passed, N failed, N skipped
 # Exit status: 0 when every runner succeeded and no test failed, 1 otherwise.
 #
 # Environment:
 #   TEST_RESULTS_DIR   keep the raw results (pytest.xml, *.trx) there instead of a temp dir
 #   SKIP_PYTHON=1      do not run pytest;  SKIP_DOTNET=1  do not run dotnet test
+#   SKIP_INFRA=1       do not run the infrastructure checks
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -52,12 +55,14 @@ install_python_deps() {
   python_ready || { echo "test-all: error: $PY still cannot import torch, onnx, sentencepiece, pytest" >&2; return 1; }
 }
 
-# --- Python (models/tests) ---------------------------------------------------
-if [[ "${SKIP_PYTHON:-0}" != 1 && -d models/tests ]]; then
+# --- Python (models/tests, scripts/tests) -------------------------------------
+pytest_dirs=()
+for d in models/tests scripts/tests; do [[ -d $d ]] && pytest_dirs+=("$d"); done
+if [[ "${SKIP_PYTHON:-0}" != 1 && ${#pytest_dirs[@]} -gt 0 ]]; then
   if install_python_deps; then
-    echo "test-all: pytest models/tests"
+    echo "test-all: pytest ${pytest_dirs[*]}"
     set +e
-    "$PY" -m pytest models/tests -q -p no:cacheprovider --junitxml="$results/pytest.xml"
+    "$PY" -m pytest "${pytest_dirs[@]}" -q -p no:cacheprovider --junitxml="$results/pytest.xml"
     rc=$?
     set -e
     # 5 = no tests collected: not a failure of the runner.
@@ -66,6 +71,22 @@ if [[ "${SKIP_PYTHON:-0}" != 1 && -d models/tests ]]; then
       runner_failed=1
     fi
   else
+    runner_failed=1
+  fi
+fi
+
+# --- Infrastructure (bicep build, bicep lint, Dockerfile check) ------------------
+# Fails on errors and on warnings not listed in infra/bicep-lint-allowlist.txt. The Bicep CLI comes from NuGet
+# (dotnet restore infra/tools/bicep.proj). Each check is one test case in infra.xml.
+if [[ "${SKIP_INFRA:-0}" != 1 && -f infra/main.bicep ]]; then
+  echo "test-all: infrastructure checks (scripts/infra-check.py)"
+  set +e
+  "$PY" scripts/infra-check.py --junit "$results/infra.xml"
+  rc=$?
+  set -e
+  # Failed checks are counted from infra.xml; only a run that wrote no results is a runner failure.
+  if [[ $rc -ne 0 && ! -f "$results/infra.xml" ]]; then
+    echo "test-all: infra-check exited with $rc" >&2
     runner_failed=1
   fi
 fi
@@ -114,8 +135,10 @@ import xml.etree.ElementTree as ET
 root = sys.argv[1]
 passed = failed = skipped = 0
 
-junit = os.path.join(root, "pytest.xml")
-if os.path.exists(junit):
+for name in ("pytest.xml", "infra.xml"):
+    junit = os.path.join(root, name)
+    if not os.path.exists(junit):
+        continue
     tree = ET.parse(junit).getroot()
     suites = [tree] if tree.tag == "testsuite" else tree.iter("testsuite")
     for s in suites:
@@ -125,6 +148,11 @@ if os.path.exists(junit):
         passed += tests - f - sk
         failed += f
         skipped += sk
+        if name == "infra.xml":
+            for case in s.iter("testcase"):
+                fail = case.find("failure")
+                if fail is not None:
+                    print(f"FAILED infra: {case.get('name')}: {fail.get('message', '')}", file=sys.stderr)
 
 for trx in sorted(glob.glob(os.path.join(root, "dotnet", "**", "*.trx"), recursive=True)):
     for el in ET.parse(trx).getroot().iter():

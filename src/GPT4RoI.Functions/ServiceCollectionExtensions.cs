@@ -1,3 +1,5 @@
+using Azure.Core;
+using Azure.Identity;
 using Azure.Storage.Blobs;
 using Azure.Storage.Queues;
 using GPT4RoI.Core.Imaging;
@@ -21,13 +23,7 @@ public static class ServiceCollectionExtensions
             .Validate(o => ResolveModelPath(o.ModelPath) is { } p && File.Exists(Path.Combine(p, "manifest.json")),
                 "Gpt4RoI:ModelPath must be a model folder with a manifest.json")
             .ValidateOnStart();
-        services.AddSingleton(sp =>
-        {
-            var connection = configuration[StorageNames.Connection] ?? configuration.GetConnectionString(StorageNames.Connection)
-                ?? throw new InvalidOperationException($"storage connection setting '{StorageNames.Connection}' is not set");
-            return new StorageClients(new BlobServiceClient(connection),
-                new QueueServiceClient(connection, new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 }));
-        });
+        services.AddSingleton(_ => CreateStorageClients(configuration));
         services.AddSingleton(sp =>
         {
             var o = sp.GetRequiredService<IOptions<FunctionsOptions>>().Value;
@@ -46,6 +42,55 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<SessionStore>();
         services.AddSingleton<ISessionService, SessionService>();
         return services;
+    }
+
+    /// <summary>
+    /// The storage clients for the <c>AzureWebJobsStorage</c> connection, read the way the Functions host reads it:
+    /// a connection string (<c>AzureWebJobsStorage</c>, e.g. Azurite locally) wins; otherwise an identity-based
+    /// connection (<c>AzureWebJobsStorage__accountName</c> or <c>__blobServiceUri</c>/<c>__queueServiceUri</c>, with
+    /// <c>__credential=managedidentity</c> and <c>__clientId</c> for a user-assigned identity, as infra/ sets them).
+    /// </summary>
+    internal static StorageClients CreateStorageClients(IConfiguration configuration)
+    {
+        var queueOptions = new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 };
+        var connection = configuration[StorageNames.Connection] ?? configuration.GetConnectionString(StorageNames.Connection);
+        if (!string.IsNullOrWhiteSpace(connection))
+        {
+            return new StorageClients(new BlobServiceClient(connection), new QueueServiceClient(connection, queueOptions));
+        }
+
+        var section = configuration.GetSection(StorageNames.Connection);
+        var account = section["accountName"];
+        var blobUri = section["blobServiceUri"] ?? (string.IsNullOrWhiteSpace(account) ? null : $"https://{account}.blob.core.windows.net");
+        var queueUri = section["queueServiceUri"] ?? (string.IsNullOrWhiteSpace(account) ? null : $"https://{account}.queue.core.windows.net");
+        if (string.IsNullOrWhiteSpace(blobUri) || string.IsNullOrWhiteSpace(queueUri))
+        {
+            throw new InvalidOperationException(
+                $"storage connection is not set: give '{StorageNames.Connection}' (a connection string) or " +
+                $"'{StorageNames.Connection}__accountName' (identity-based, with __credential and __clientId)");
+        }
+
+        var credential = CreateCredential(section);
+        return new StorageClients(new BlobServiceClient(new Uri(blobUri), credential),
+            new QueueServiceClient(new Uri(queueUri), credential, queueOptions));
+    }
+
+    /// <summary><c>__credential=managedidentity</c>: that managed identity (user-assigned when <c>__clientId</c> is
+    /// set, else system-assigned); otherwise <see cref="DefaultAzureCredential"/> (developer sign-in locally).</summary>
+    internal static TokenCredential CreateCredential(IConfiguration section)
+    {
+        var clientId = section["clientId"];
+        if (string.Equals(section["credential"], "managedidentity", StringComparison.OrdinalIgnoreCase))
+        {
+            return new ManagedIdentityCredential(string.IsNullOrWhiteSpace(clientId)
+                ? ManagedIdentityId.SystemAssigned
+                : ManagedIdentityId.FromUserAssignedClientId(clientId));
+        }
+
+        return new DefaultAzureCredential(new DefaultAzureCredentialOptions
+        {
+            ManagedIdentityClientId = string.IsNullOrWhiteSpace(clientId) ? null : clientId,
+        });
     }
 
     internal static string? ResolveModelPath(string? path) =>

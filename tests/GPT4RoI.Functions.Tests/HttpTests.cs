@@ -8,6 +8,8 @@ using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Primitives;
 
+using static GPT4RoI.Functions.Tests.HttpTestRequests;
+
 namespace GPT4RoI.Functions.Tests;
 
 /// <summary>POST /api/query and GET /api/health, invoked with the HttpRequest the ASP.NET Core integration passes.</summary>
@@ -21,55 +23,6 @@ public sealed class HttpTests(AzuriteFixture fx)
         sp ??= fx.Services;
         return new HttpFunctions(sp.GetRequiredService<IQueryService>(), sp.GetRequiredService<Gpt4RoIEngine>());
     }
-
-    private static HttpRequest Json(string body, string? accept = null)
-    {
-        var ctx = new DefaultHttpContext();
-        ctx.Request.Method = "POST";
-        ctx.Request.Path = "/api/query";
-        ctx.Request.ContentType = "application/json";
-        var bytes = Encoding.UTF8.GetBytes(body);
-        ctx.Request.Body = new MemoryStream(bytes);
-        ctx.Request.ContentLength = bytes.Length;
-        if (accept is not null)
-        {
-            ctx.Request.Headers.Accept = accept;
-        }
-
-        ctx.Response.Body = new MemoryStream();
-        return ctx.Request;
-    }
-
-    private static HttpRequest Multipart(byte[] image, string requestJson)
-    {
-        var ctx = new DefaultHttpContext();
-        ctx.Request.Method = "POST";
-        ctx.Request.Path = "/api/query";
-        var content = new MultipartFormDataContent("----boundary");
-        content.Add(new ByteArrayContent(image), "image", "shapes.png");
-        content.Add(new StringContent(requestJson, Encoding.UTF8, "application/json"), "request");
-        var bytes = content.ReadAsByteArrayAsync().GetAwaiter().GetResult();
-        ctx.Request.ContentType = content.Headers.ContentType!.ToString();
-        ctx.Request.Body = new MemoryStream(bytes);
-        ctx.Request.ContentLength = bytes.Length;
-        ctx.Response.Body = new MemoryStream();
-        return ctx.Request;
-    }
-
-    private static JsonElement Value(IActionResult r) =>
-        JsonSerializer.SerializeToElement(r switch
-        {
-            JsonResult j => j.Value,
-            ObjectResult o => o.Value,
-            _ => throw new InvalidOperationException(r.GetType().Name),
-        }, GPT4RoI.Core.Jobs.BoxManifest.JsonOptions);
-
-    private static int Status(IActionResult r) => r switch
-    {
-        JsonResult j => j.StatusCode ?? 200,
-        ObjectResult o => o.StatusCode ?? 200,
-        _ => 200,
-    };
 
     private async Task UploadAsync(string name, byte[] data)
     {

@@ -9,6 +9,8 @@ using Microsoft.DurableTask.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
+using static GPT4RoI.Functions.Tests.HttpTestRequests;
+
 namespace GPT4RoI.Functions.Tests;
 
 /// <summary>
@@ -43,38 +45,9 @@ public sealed class SessionTests(AzuriteFixture fx)
             SessionTurnsPerHistory = turnsPerHistory,
         }));
 
-    private static HttpRequest Json(string body, string path = "/api/sessions", string method = "POST")
-    {
-        var ctx = new DefaultHttpContext();
-        ctx.Request.Method = method;
-        ctx.Request.Path = path;
-        ctx.Request.ContentType = "application/json";
-        var bytes = Encoding.UTF8.GetBytes(body);
-        ctx.Request.Body = new MemoryStream(bytes);
-        ctx.Request.ContentLength = bytes.Length;
-        ctx.Response.Body = new MemoryStream();
-        return ctx.Request;
-    }
+    private static HttpRequest Json(string body, string path = "/api/sessions") => HttpTestRequests.Json(body, path);
 
-    private static HttpRequest Multipart(byte[] image, string? requestJson)
-    {
-        var ctx = new DefaultHttpContext();
-        ctx.Request.Method = "POST";
-        ctx.Request.Path = "/api/sessions";
-        var content = new MultipartFormDataContent("----boundary");
-        content.Add(new ByteArrayContent(image), "image", "shapes.png");
-        if (requestJson is not null)
-        {
-            content.Add(new StringContent(requestJson, Encoding.UTF8, "application/json"), "request");
-        }
-
-        var bytes = content.ReadAsByteArrayAsync().GetAwaiter().GetResult();
-        ctx.Request.ContentType = content.Headers.ContentType!.ToString();
-        ctx.Request.Body = new MemoryStream(bytes);
-        ctx.Request.ContentLength = bytes.Length;
-        ctx.Response.Body = new MemoryStream();
-        return ctx.Request;
-    }
+    private static HttpRequest Multipart(byte[] image, string? requestJson) => HttpTestRequests.Multipart(image, requestJson, "/api/sessions");
 
     private static HttpRequest Get(string id, string method = "GET")
     {
@@ -83,22 +56,6 @@ public sealed class SessionTests(AzuriteFixture fx)
         ctx.Request.Path = "/api/sessions/" + id;
         return ctx.Request;
     }
-
-    private static JsonElement Value(IActionResult r) =>
-        JsonSerializer.SerializeToElement(r switch
-        {
-            JsonResult j => j.Value,
-            ObjectResult o => o.Value,
-            _ => throw new InvalidOperationException(r.GetType().Name),
-        }, BoxManifest.JsonOptions);
-
-    private static int Status(IActionResult r) => r switch
-    {
-        JsonResult j => j.StatusCode ?? 200,
-        ObjectResult o => o.StatusCode ?? 200,
-        StatusCodeResult s => s.StatusCode,
-        _ => 200,
-    };
 
     private static async Task<string> CreateAsync(SessionService service, DurableTaskClient client, string? first = null)
     {

@@ -39,42 +39,12 @@ public sealed class ChatSession : IDisposable
     /// <exception cref="RegionInputException">A box is not finite, inverted, empty or outside the image.</exception>
     /// <exception cref="PromptException">The question or its region tags are not acceptable.</exception>
     public GenerationResult Ask(string question, IReadOnlyList<BoundingBox>? newBoxes = null, GenerationOptions? options = null,
-        Action<TokenEvent>? onToken = null, bool captureFirstLogits = false, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(question);
-        newBoxes ??= [];
-        var policy = new BoxPolicy { MaxRegions = Math.Max(0, Conversation.Limits.MaxRegions - _boxes.Count) };
-        var norm = newBoxes.Count == 0 ? [] : RegionBoxes.Normalise(newBoxes, Features.Width, Features.Height, policy);
-        Conversation.AddTurn(question, newBoxes.Count);
-        try
+        Action<TokenEvent>? onToken = null, bool captureFirstLogits = false, CancellationToken cancellationToken = default) =>
+        AddTurn(question, newBoxes, () =>
         {
-            if (newBoxes.Count > 0)
-            {
-                var added = _engine.RegionEmbeddings(Features, norm);
-                _regionEmbeddings = [.. _regionEmbeddings, .. added];
-                _boxes.AddRange(newBoxes);
-                _boxesNorm.AddRange(norm);
-            }
-
             var result = _engine.Generate(this, options ?? GenerationOptions.Greedy, onToken, captureFirstLogits, cancellationToken);
-            Conversation.SetAnswer(result.Answer);
-            return result;
-        }
-        catch
-        {
-            // Leave the conversation as it was before this turn.
-            Conversation.RemoveUnansweredTurn();
-            if (_boxes.Count > Conversation.BoxCount)
-            {
-                var extra = _boxes.Count - Conversation.BoxCount;
-                _boxes.RemoveRange(Conversation.BoxCount, extra);
-                _boxesNorm.RemoveRange(Conversation.BoxCount * 4, extra * 4);
-                _regionEmbeddings = _regionEmbeddings[..(Conversation.BoxCount * _engine.Manifest.Dims.Hidden)];
-            }
-
-            throw;
-        }
-    }
+            return (result, result.Answer);
+        });
 
     /// <summary>
     /// Records a turn answered earlier (e.g. loaded from a stored transcript) without generating: validates the new
@@ -86,8 +56,15 @@ public sealed class ChatSession : IDisposable
     /// <exception cref="PromptException">The question or its region tags are not acceptable.</exception>
     public void Replay(string question, IReadOnlyList<BoundingBox>? newBoxes, string answer)
     {
-        ArgumentNullException.ThrowIfNull(question);
         ArgumentNullException.ThrowIfNull(answer);
+        AddTurn(question, newBoxes, () => (true, answer));
+    }
+
+    /// <summary>Validates the boxes and the question, adds the turn and its regions' embeddings, then takes the
+    /// answer from <paramref name="answer"/>; on any failure the session is left as it was.</summary>
+    private T AddTurn<T>(string question, IReadOnlyList<BoundingBox>? newBoxes, Func<(T Result, string Answer)> answer)
+    {
+        ArgumentNullException.ThrowIfNull(question);
         newBoxes ??= [];
         var policy = new BoxPolicy { MaxRegions = Math.Max(0, Conversation.Limits.MaxRegions - _boxes.Count) };
         var norm = newBoxes.Count == 0 ? [] : RegionBoxes.Normalise(newBoxes, Features.Width, Features.Height, policy);
@@ -102,10 +79,13 @@ public sealed class ChatSession : IDisposable
                 _boxesNorm.AddRange(norm);
             }
 
-            Conversation.SetAnswer(answer);
+            var (result, text) = answer();
+            Conversation.SetAnswer(text);
+            return result;
         }
         catch
         {
+            // Leave the conversation as it was before this turn.
             Conversation.RemoveUnansweredTurn();
             if (_boxes.Count > Conversation.BoxCount)
             {

@@ -227,7 +227,10 @@ public sealed class QueryService(StorageClients storage, Gpt4RoIEngine engine, I
         response.ContentType = "text/event-stream";
         response.Headers.CacheControl = "no-cache";
         var writer = new StreamWriter(response.Body);
-        var pending = new System.Collections.Concurrent.BlockingCollection<string>();
+        // The engine generates on a worker thread; events cross to this request through a channel, so no
+        // thread blocks while waiting for the next token.
+        var pending = System.Threading.Channels.Channel.CreateUnbounded<string>(
+            new System.Threading.Channels.UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
         var work = Task.Run(() =>
         {
             try
@@ -237,22 +240,22 @@ public sealed class QueryService(StorageClients storage, Gpt4RoIEngine engine, I
                     {
                         if (t.AnswerDelta.Length > 0)
                         {
-                            pending.Add("event: token\ndata: " + JsonSerializer.Serialize(new { id = t.TokenId, text = t.AnswerDelta }) + "\n\n");
+                            pending.Writer.TryWrite("event: token\ndata: " + JsonSerializer.Serialize(new { id = t.TokenId, text = t.AnswerDelta }) + "\n\n");
                         }
                     },
                     cancellationToken: ct);
-                pending.Add("event: result\ndata: " + JsonSerializer.Serialize(Body(request, boxes, r, image), CompactJson) + "\n\n");
+                pending.Writer.TryWrite("event: result\ndata: " + JsonSerializer.Serialize(Body(request, boxes, r, image), CompactJson) + "\n\n");
             }
             catch (Exception ex) when (ex is PromptException or RegionInputException or ArgumentException)
             {
-                pending.Add("event: error\ndata: " + JsonSerializer.Serialize(new { status = 422, detail = ex.Message }) + "\n\n");
+                pending.Writer.TryWrite("event: error\ndata: " + JsonSerializer.Serialize(new { status = 422, detail = ex.Message }) + "\n\n");
             }
             finally
             {
-                pending.CompleteAdding();
+                pending.Writer.Complete();
             }
         }, ct);
-        foreach (var chunk in pending.GetConsumingEnumerable(ct))
+        await foreach (var chunk in pending.Reader.ReadAllAsync(ct).ConfigureAwait(false))
         {
             await writer.WriteAsync(chunk).ConfigureAwait(false);
             await writer.FlushAsync(ct).ConfigureAwait(false);

@@ -100,18 +100,10 @@ internal static class CliApp
         var result = session.Ask(question, boxes, GenerationOptionsFrom(cl), cancellationToken: ct);
         if (cl.Has("--json"))
         {
-            stdout.WriteLine(JsonSerializer.Serialize(new
-            {
-                image = imagePath,
-                question,
-                regions = boxes.Select((b, k) => new RegionInfo(k + 1, [b.X1, b.Y1, b.X2, b.Y2])),
-                answer = result.Answer,
-                stop_reason = result.StopReason.ToString(),
-                prompt_tokens = result.PromptTokenIds.Count,
-                generated_tokens = result.GeneratedTokenIds.Count,
-                timings_ms = new { prefill = Math.Round(result.PrefillMilliseconds, 2), decode = Math.Round(result.DecodeMilliseconds, 2) },
-                model = new ModelInfo(engine.ModelId, engine.Folder.Variant, engine.ExecutionProvider),
-            }, Json));
+            var answer = new QueryAnswer(TurnResult.From(question, boxes, 1, result),
+                new ImageSummary(image.Sha256, image.Width, image.Height),
+                new ModelInfo(engine.ModelId, engine.Folder.Variant, engine.ExecutionProvider));
+            stdout.WriteLine(JsonSerializer.Serialize(answer, Json));
         }
         else
         {

@@ -1,3 +1,7 @@
+using System.Diagnostics.CodeAnalysis;
+using GPT4RoI.Core.Imaging;
+using GPT4RoI.Core.Inference;
+
 namespace GPT4RoI.Core.Jobs;
 
 /// <summary>The result JSON of one box manifest (docs/api.md).</summary>
@@ -24,7 +28,8 @@ public sealed record TaskResult
     public ErrorInfo? Error { get; init; }
 }
 
-public sealed record TurnResult
+/// <summary>One answered turn: the shape the batch results, the CLI's <c>--json</c> and <c>/api/query</c> share.</summary>
+public record TurnResult
 {
     public required string Question { get; init; }
     /// <summary>The boxes this turn introduced, with their region numbers.</summary>
@@ -35,7 +40,42 @@ public sealed record TurnResult
     public required int GeneratedTokens { get; init; }
     public required double PrefillMs { get; init; }
     public required double DecodeMs { get; init; }
+
+    /// <param name="firstRegion">The region number of the first of <paramref name="newBoxes"/>.</param>
+    public static TurnResult From(string question, IReadOnlyList<BoundingBox> newBoxes, int firstRegion, GenerationResult result)
+    {
+        ArgumentNullException.ThrowIfNull(newBoxes);
+        ArgumentNullException.ThrowIfNull(result);
+        return new TurnResult
+        {
+            Question = question,
+            Regions = newBoxes.Select((b, k) => new RegionInfo(firstRegion + k, [b.X1, b.Y1, b.X2, b.Y2])).ToList(),
+            Answer = result.Answer,
+            StopReason = result.StopReason.ToString(),
+            PromptTokens = result.PromptTokenIds.Count,
+            GeneratedTokens = result.GeneratedTokenIds.Count,
+            PrefillMs = Math.Round(result.PrefillMilliseconds, 2),
+            DecodeMs = Math.Round(result.DecodeMilliseconds, 2),
+        };
+    }
 }
+
+/// <summary>A single question's answer with the image and model it came from (CLI <c>ask --json</c>, <c>/api/query</c>).</summary>
+public sealed record QueryAnswer : TurnResult
+{
+    [SetsRequiredMembers]
+    public QueryAnswer(TurnResult turn, ImageSummary image, ModelInfo model)
+        : base(turn)
+    {
+        Image = image;
+        Model = model;
+    }
+
+    public ImageSummary Image { get; init; }
+    public ModelInfo Model { get; init; }
+}
+
+public sealed record ImageSummary(string Sha256, int Width, int Height);
 
 public sealed record RegionInfo(int Region, double[] Box);
 

@@ -36,17 +36,7 @@ public sealed class JobRunner(Gpt4RoIEngine engine, ImageLimits imageLimits)
                     var boxes = turn.Boxes();
                     var first = session.Boxes.Count + 1;
                     var r = session.Ask(turn.Question, boxes, options, cancellationToken: cancellationToken);
-                    turns.Add(new TurnResult
-                    {
-                        Question = turn.Question,
-                        Regions = boxes.Select((b, k) => new RegionInfo(first + k, [b.X1, b.Y1, b.X2, b.Y2])).ToList(),
-                        Answer = r.Answer,
-                        StopReason = r.StopReason.ToString(),
-                        PromptTokens = r.PromptTokenIds.Count,
-                        GeneratedTokens = r.GeneratedTokenIds.Count,
-                        PrefillMs = Math.Round(r.PrefillMilliseconds, 2),
-                        DecodeMs = Math.Round(r.DecodeMilliseconds, 2),
-                    });
+                    turns.Add(TurnResult.From(turn.Question, boxes, first, r));
                     promptTokens += r.PromptTokenIds.Count;
                     generatedTokens += r.GeneratedTokenIds.Count;
                 }

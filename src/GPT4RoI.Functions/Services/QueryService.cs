@@ -265,18 +265,9 @@ public sealed class QueryService(StorageClients storage, Gpt4RoIEngine engine, I
         return new EmptyResult();
     }
 
-    private object Body(QueryRequest request, List<BoundingBox> boxes, GenerationResult r, DecodedImage image) => new
-    {
-        question = request.Question,
-        regions = boxes.Select((b, k) => new RegionInfo(k + 1, [b.X1, b.Y1, b.X2, b.Y2])),
-        answer = r.Answer,
-        stop_reason = r.StopReason.ToString(),
-        prompt_tokens = r.PromptTokenIds.Count,
-        generated_tokens = r.GeneratedTokenIds.Count,
-        timings_ms = new { prefill = Math.Round(r.PrefillMilliseconds, 2), decode = Math.Round(r.DecodeMilliseconds, 2) },
-        image = new { sha256 = image.Sha256, width = image.Width, height = image.Height },
-        model = new ModelInfo(engine.ModelId, engine.Folder.Variant, engine.ExecutionProvider),
-    };
+    private QueryAnswer Body(QueryRequest request, List<BoundingBox> boxes, GenerationResult r, DecodedImage image) =>
+        new(TurnResult.From(request.Question, boxes, 1, r), new ImageSummary(image.Sha256, image.Width, image.Height),
+            new ModelInfo(engine.ModelId, engine.Folder.Variant, engine.ExecutionProvider));
 
     public void Dispose() => _admission.Dispose();
 

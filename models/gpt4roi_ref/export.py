@@ -259,7 +259,7 @@ def write_manifest(model: GPT4RoI, out: str, variants: Dict, names: Dict, tokeni
             "image_tokens": {"start": "<im_start>", "patch": "<im_patch>", "end": "<im_end>",
                              "count": cfg.vision.num_patches},
             "human_prefix": "### Human: ", "assistant_prefix": "### Assistant: ", "turn_suffix": "\n",
-            "generation_prefix": "### ", "region_first_mention": "region{n} <bbox>",
+            "generation_prefix": "### ", "region_token": "<bbox>", "region_first_mention": "region{n} <bbox>",
             "region_later_mention": "region{n}", "region_tag": "<region{n}>",
             "stop_strings": [STOP_STRING], "strip_from_answer": ["Assistant: ", "Assistant:"],
         },

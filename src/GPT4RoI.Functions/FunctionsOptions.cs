@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using GPT4RoI.Core.Models;
 
 namespace GPT4RoI.Functions;
 
@@ -10,7 +11,7 @@ public sealed class FunctionsOptions : IValidatableObject
 
     /// <summary>Exported model folder; relative paths are taken from the app folder. Default: the shipped tiny model.</summary>
     [Required]
-    public string ModelPath { get; set; } = "models/tiny";
+    public string ModelPath { get; set; } = ModelFolder.DefaultRelativePath;
     public string? ModelVariant { get; set; }
     public bool ForceCpu { get; set; }
     /// <summary>Graph runs at once in this instance: 1 for one GPU (with host.json queues.batchSize 1).</summary>
@@ -26,8 +27,12 @@ public sealed class FunctionsOptions : IValidatableObject
 
     [Range(1, 64L * 1024 * 1024)]
     public long MaxImageBytes { get; set; } = 20L * 1024 * 1024;
+    /// <summary>Largest box manifest accepted from the inbox.</summary>
     [Range(1, 4L * 1024 * 1024)]
     public long MaxManifestBytes { get; set; } = 256 * 1024;
+    /// <summary>Largest JSON request body (or multipart <c>request</c> part) accepted over HTTP.</summary>
+    [Range(1024, 4L * 1024 * 1024)]
+    public long MaxRequestJsonBytes { get; set; } = 64 * 1024;
     /// <summary>HTTP queries admitted at once (running or waiting for an engine slot); more get 503 + Retry-After.
     /// 0 refuses every query (maintenance).</summary>
     [Range(0, 10_000)]
@@ -35,6 +40,9 @@ public sealed class FunctionsOptions : IValidatableObject
     /// <summary>How long an HTTP query waits for a free engine slot before answering 503 with Retry-After.</summary>
     [Range(typeof(TimeSpan), "00:00:00", "00:05:00")]
     public TimeSpan QueryQueueWait { get; set; } = TimeSpan.FromSeconds(30);
+    /// <summary>The Retry-After a refused (503) query is given.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "00:10:00")]
+    public TimeSpan QueryRetryAfter { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>A session with no turn for this long expires: its image is deleted, its transcript kept.</summary>
     [Range(typeof(TimeSpan), "00:00:01", "7.00:00:00")]

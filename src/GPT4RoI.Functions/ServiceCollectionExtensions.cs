@@ -4,7 +4,12 @@ using Azure.Storage.Blobs;
 using Azure.Storage.Queues;
 using GPT4RoI.Core.Imaging;
 using GPT4RoI.Core.Inference;
-using GPT4RoI.Functions.Services;
+using GPT4RoI.Core.Models;
+using GPT4RoI.Core.Services;
+using GPT4RoI.Functions.Http;
+using GPT4RoI.Functions.Jobs;
+using GPT4RoI.Functions.Sessions;
+using GPT4RoI.Functions.Storage;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -36,9 +41,19 @@ public static class ServiceCollectionExtensions
             }, sp.GetRequiredService<ILogger<Gpt4RoIEngine>>());
         });
         services.AddSingleton(sp => ImageLimits.Default with { MaxBytes = sp.GetRequiredService<IOptions<FunctionsOptions>>().Value.MaxImageBytes });
+        services.AddSingleton(sp =>
+        {
+            var o = sp.GetRequiredService<IOptions<FunctionsOptions>>().Value;
+            return new QueryAdmission(o.MaxQueuedQueries, o.QueryQueueWait, o.QueryRetryAfter);
+        });
+        services.AddSingleton<QueryService>();
+        services.AddSingleton<JobRunner>();
+        services.AddSingleton<ConversationService>();
+        services.AddSingleton<HttpRequestReader>();
+        services.AddSingleton<SseWriter>();
+        services.AddSingleton<InboxImages>();
         services.AddSingleton<IManifestIntake, ManifestIntake>();
         services.AddSingleton<IJobProcessor, JobProcessor>();
-        services.AddSingleton<IQueryService, QueryService>();
         services.AddSingleton<SessionStore>();
         services.AddSingleton<ISessionService, SessionService>();
         return services;

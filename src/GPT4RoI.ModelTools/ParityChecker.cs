@@ -1,103 +1,12 @@
+using GPT4RoI.Core.Errors;
+using GPT4RoI.Core.Inference;
 using System.Globalization;
 using System.Text.Json;
-using GPT4RoI.Core.Tensors;
+using GPT4RoI.ModelTools.Tensors;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 
 namespace GPT4RoI.ModelTools;
-
-/// <summary>A usage or input error (bad manifest, missing file, name mismatch): exit code 2.</summary>
-public sealed class ParityInputException : Exception
-{
-    /// <summary>Creates the exception.</summary>
-    public ParityInputException()
-    {
-    }
-
-    /// <summary>Creates the exception.</summary>
-    public ParityInputException(string message)
-        : base(message)
-    {
-    }
-
-    /// <summary>Creates the exception.</summary>
-    public ParityInputException(string message, Exception innerException)
-        : base(message, innerException)
-    {
-    }
-}
-
-/// <summary>One <c>*.parity.json</c> manifest, with its paths resolved against the manifest's folder.</summary>
-public sealed record ParitySpec(string SpecPath, string Graph, string ModelPath, string InputsPath, string OutputsPath, double Tolerance)
-{
-    /// <summary>Reads and validates a parity manifest.</summary>
-    /// <exception cref="ParityInputException">The manifest is missing, malformed or incomplete.</exception>
-    public static ParitySpec Load(string specPath)
-    {
-        var fullPath = Path.GetFullPath(specPath);
-        if (!File.Exists(fullPath))
-        {
-            throw new ParityInputException($"parity file '{fullPath}' not found.");
-        }
-
-        var folder = Path.GetDirectoryName(fullPath) ?? ".";
-        try
-        {
-            using var doc = JsonDocument.Parse(File.ReadAllBytes(fullPath));
-            var root = doc.RootElement;
-            if (root.ValueKind != JsonValueKind.Object)
-            {
-                throw new ParityInputException($"parity file '{fullPath}': top level must be a JSON object.");
-            }
-
-            string Str(string key)
-            {
-                if (!root.TryGetProperty(key, out var el) || el.ValueKind != JsonValueKind.String || string.IsNullOrEmpty(el.GetString()))
-                {
-                    throw new ParityInputException($"parity file '{fullPath}': missing \"{key}\" string.");
-                }
-
-                return el.GetString()!;
-            }
-
-            if (!root.TryGetProperty("tolerance", out var tolEl) || tolEl.ValueKind != JsonValueKind.Number
-                || !tolEl.TryGetDouble(out var tolerance) || tolerance < 0 || double.IsNaN(tolerance))
-            {
-                throw new ParityInputException($"parity file '{fullPath}': missing or invalid \"tolerance\" (a non-negative number).");
-            }
-
-            return new ParitySpec(
-                fullPath,
-                Str("graph"),
-                Path.GetFullPath(Path.Combine(folder, Str("model"))),
-                Path.GetFullPath(Path.Combine(folder, Str("inputs"))),
-                Path.GetFullPath(Path.Combine(folder, Str("outputs"))),
-                tolerance);
-        }
-        catch (JsonException ex)
-        {
-            throw new ParityInputException($"parity file '{fullPath}' is not valid JSON: {ex.Message}", ex);
-        }
-    }
-}
-
-/// <summary>Comparison of one graph output against its reference tensor.</summary>
-public sealed record ParityResult(string Graph, string OutputName, long[] Shape, long[]? ExpectedShape, double MaxAbsError, double Tolerance)
-{
-    /// <summary>True when the shapes agree and the max abs error is within tolerance (NaN fails).</summary>
-    public bool Passed => ExpectedShape is null && MaxAbsError <= Tolerance;
-
-    /// <summary>The report line, e.g. <c>vision image_embeds shape=[1,256,4096] max_abs_err=1.234E-005 tol=1.0E-004 OK</c>.</summary>
-    public string Format()
-    {
-        var line = string.Create(
-            CultureInfo.InvariantCulture,
-            $"{Graph} {OutputName} shape=[{string.Join(",", Shape)}] max_abs_err={MaxAbsError:E3} tol={Tolerance:E1} {(Passed ? "OK" : "FAIL")}");
-        return ExpectedShape is null
-            ? line
-            : line + " (expected shape [" + string.Join(",", ExpectedShape) + "])";
-    }
-}
 
 /// <summary>
 /// Runs ONNX graphs on the CPU provider with inputs from a tensor bundle and compares every output
@@ -151,7 +60,7 @@ public sealed class ParityChecker
 
         var failed = results.Count(r => !r.Passed);
         _output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"parity: {results.Count} outputs, {failed} failed"));
-        return failed == 0 ? 0 : 1;
+        return failed == 0 ? ExitCodes.Ok : ExitCodes.Failed;
     }
 
     /// <summary>Runs one graph and compares its outputs with the reference bundle.</summary>
@@ -345,11 +254,7 @@ public sealed class ParityChecker
                 {
                     var span = value.GetTensorDataAsSpan<Float16>();
                     var result = new float[span.Length];
-                    for (var i = 0; i < span.Length; i++)
-                    {
-                        result[i] = (float)span[i];
-                    }
-
+                    HalfPrecision.ToSingle(span, result);
                     return result;
                 }
 

@@ -1,63 +1,37 @@
+using System.CommandLine;
+using GPT4RoI.Cli;
+using GPT4RoI.Core.Errors;
+using GPT4RoI.Core.Models;
 using GPT4RoI.ModelTools;
 
-const string Usage = """
-    usage: gpt4roi-modeltools parity DIR
-           gpt4roi-modeltools shapes-eval DIR [--model MODEL_DIR]
-
-      parity DIR   run every DIR/*.parity.json check (ONNX Runtime, CPU provider) and compare
-                   each graph's outputs with the reference tensor bundle.
-                   exit code: 0 all within tolerance, 1 some output failed, 2 usage or input error.
-      shapes-eval DIR
-                   answer the cases written by `python3 -m gpt4roi_ref.evaluate --dump DIR` through the
-                   C# pipeline (default model: models/tiny); print accuracy per kind and agreement with
-                   the PyTorch reference. exit code 0 when >= 99% of answers equal the reference's.
-    """;
-
-if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
+var parity = CreateParity();
+var shapesEval = CreateShapesEval();
+var root = new RootCommand("gpt4roi-modeltools: checks of exported models against the PyTorch reference")
 {
-    Console.Error.WriteLine(Usage);
-    return args.Length == 0 ? 2 : 0;
+    parity,
+    shapesEval,
+};
+var configuration = new InvocationConfiguration { EnableDefaultExceptionHandler = false };
+return CommandRunner.Invoke(root.Parse(args), configuration, Console.Error);
+
+static Command CreateParity()
+{
+    var dir = new Argument<DirectoryInfo>("DIR") { Description = "a folder of *.parity.json checks" };
+    var command = new Command("parity", "run every DIR/*.parity.json check in ONNX Runtime (CPU) and compare each output with the reference tensors") { dir };
+    command.SetAction(parsed => new ParityChecker(Console.Out).RunDirectory(parsed.GetRequiredValue(dir).FullName));
+    return command;
 }
 
-switch (args[0])
+static Command CreateShapesEval()
 {
-    case "parity":
-        if (args.Length != 2)
-        {
-            Console.Error.WriteLine("parity: expected exactly one argument DIR.");
-            Console.Error.WriteLine(Usage);
-            return 2;
-        }
-
-        try
-        {
-            return new ParityChecker(Console.Out).RunDirectory(args[1]);
-        }
-        catch (ParityInputException ex)
-        {
-            Console.Error.WriteLine($"parity: error: {ex.Message}");
-            return 2;
-        }
-
-    case "shapes-eval":
-        if (args.Length is not (2 or 4) || (args.Length == 4 && args[2] != "--model"))
-        {
-            Console.Error.WriteLine(Usage);
-            return 2;
-        }
-
-        try
-        {
-            return new ShapesEval(Console.Out).Run(args[1], args.Length == 4 ? args[3] : Path.Combine("models", "tiny"), 0.99);
-        }
-        catch (FileNotFoundException ex)
-        {
-            Console.Error.WriteLine($"shapes-eval: error: {ex.Message}");
-            return 2;
-        }
-
-    default:
-        Console.Error.WriteLine($"unknown command '{args[0]}'.");
-        Console.Error.WriteLine(Usage);
-        return 2;
+    var dir = new Argument<DirectoryInfo>("DIR") { Description = "cases written by: python3 -m gpt4roi_ref.evaluate --dump DIR" };
+    var model = new Option<DirectoryInfo>("--model")
+    {
+        Description = "model folder (default: the shipped tiny model, from the repository root)",
+        HelpName = "MODEL_DIR",
+        DefaultValueFactory = _ => new DirectoryInfo(ModelFolder.DefaultRelativePath),
+    };
+    var command = new Command("shapes-eval", $"answer the dumped shapes cases through the C# pipeline; exit {ExitCodes.Failed} when fewer than 99% equal the reference's") { dir, model };
+    command.SetAction(parsed => new ShapesEval(Console.Out).Run(parsed.GetRequiredValue(dir).FullName, parsed.GetRequiredValue(model).FullName, 0.99));
+    return command;
 }

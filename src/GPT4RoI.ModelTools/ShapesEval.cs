@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
+using GPT4RoI.Core.Errors;
 using GPT4RoI.Core.Imaging;
 using GPT4RoI.Core.Inference;
 
@@ -17,7 +18,7 @@ internal sealed class ShapesEval(TextWriter output)
         var index = Path.Combine(dir, "cases.json");
         if (!File.Exists(index))
         {
-            throw new FileNotFoundException($"{index} not found; write it with: python3 -m gpt4roi_ref.evaluate --dump {dir}");
+            throw new Gpt4RoIException(ErrorCode.NotFound, $"{index} not found; write it with: python3 -m gpt4roi_ref.evaluate --dump {dir}");
         }
 
         using var doc = JsonDocument.Parse(File.ReadAllBytes(index));
@@ -30,7 +31,7 @@ internal sealed class ShapesEval(TextWriter output)
         {
             var name = c.GetProperty("image").GetString()!;
             using var image = ImageDecoder.Decode(File.ReadAllBytes(Path.Combine(dir, name)), name, ImageLimits.Default);
-            var session = engine.StartSession(image);
+            using var session = engine.StartSession(image);
             var allCorrect = true;
             foreach (var t in c.GetProperty("turns").EnumerateArray())
             {
@@ -75,6 +76,6 @@ internal sealed class ShapesEval(TextWriter output)
             output.WriteLine("  differs: " + d);
         }
 
-        return agreement >= minAgreement ? 0 : 1;
+        return agreement >= minAgreement ? ExitCodes.Ok : ExitCodes.Failed;
     }
 }

@@ -1,9 +1,12 @@
+using GPT4RoI.TestSupport;
 using System.Diagnostics;
 using System.Net.Sockets;
 using Azure.Storage.Blobs;
 using Azure.Storage.Queues;
 using GPT4RoI.Core.Inference;
-using GPT4RoI.Functions.Services;
+using GPT4RoI.Functions.Jobs;
+using GPT4RoI.Functions.Sessions;
+using GPT4RoI.Functions.Storage;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -11,54 +14,76 @@ using Microsoft.Extensions.Logging;
 namespace GPT4RoI.Functions.Tests;
 
 /// <summary>
-/// A real Azurite (npm package, in memory, on its own ports) and the app's services wired as the host wires them.
+/// A real Azurite (npm package) of this fixture's own, on free ports and with its data in a temporary folder, and the
+/// app's services wired as the host wires them. Concurrent test runs never share an emulator, and
+/// <see cref="StopStorageAsync"/> / <see cref="StartStorageAsync"/> restart it with its data kept (for fault tests).
 /// Azurite is found at $AZURITE_PATH, then .tools/azurite/node_modules/.bin/azurite (what scripts/test-all.sh
 /// installs), then on PATH.
 /// </summary>
 public sealed class AzuriteFixture : IAsyncLifetime
 {
-    private const int BlobPort = 10110, QueuePort = 10111, TablePort = 10112;
     private const string Key = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+    private readonly int _blobPort = FreePort(), _queuePort = FreePort(), _tablePort = FreePort();
+    private readonly string _data = Directory.CreateTempSubdirectory("gpt4roi-azurite-").FullName;
     private Process? _azurite;
 
-    public static string RepoRoot { get; } = FindRepoRoot();
-    public string ConnectionString { get; } =
-        $"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={Key};" +
-        $"BlobEndpoint=http://127.0.0.1:{BlobPort}/devstoreaccount1;QueueEndpoint=http://127.0.0.1:{QueuePort}/devstoreaccount1;" +
-        $"TableEndpoint=http://127.0.0.1:{TablePort}/devstoreaccount1;";
+    public AzuriteFixture()
+    {
+        ConnectionString =
+            $"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={Key};" +
+            $"BlobEndpoint=http://127.0.0.1:{_blobPort}/devstoreaccount1;QueueEndpoint=http://127.0.0.1:{_queuePort}/devstoreaccount1;" +
+            $"TableEndpoint=http://127.0.0.1:{_tablePort}/devstoreaccount1;";
+    }
+
+    public string ConnectionString { get; }
     public ServiceProvider Services { get; private set; } = null!;
     public StorageClients Storage => Services.GetRequiredService<StorageClients>();
 
     public async Task InitializeAsync()
     {
-        if (!PortOpen(BlobPort))
-        {
-            var exe = FindAzurite() ?? throw new InvalidOperationException(
-                "Azurite not found: run 'bash scripts/test-all.sh' (it installs it into .tools/azurite) or set AZURITE_PATH");
-            var psi = new ProcessStartInfo(exe,
-                $"--silent --inMemoryPersistence --skipApiVersionCheck --blobHost 127.0.0.1 --blobPort {BlobPort} " +
-                $"--queueHost 127.0.0.1 --queuePort {QueuePort} --tableHost 127.0.0.1 --tablePort {TablePort}")
-            {
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-                UseShellExecute = false,
-            };
-            _azurite = Process.Start(psi) ?? throw new InvalidOperationException($"could not start {exe}");
-            var deadline = DateTime.UtcNow.AddSeconds(30);
-            while (!PortOpen(BlobPort) || !PortOpen(QueuePort))
-            {
-                if (_azurite.HasExited || DateTime.UtcNow > deadline)
-                {
-                    throw new InvalidOperationException($"Azurite did not start: {await _azurite.StandardError.ReadToEndAsync().ConfigureAwait(false)}");
-                }
-
-                await Task.Delay(100).ConfigureAwait(false);
-            }
-        }
-
+        await StartStorageAsync().ConfigureAwait(false);
         Services = BuildServices(new Dictionary<string, string?>());
         await Storage.EnsureCreatedAsync().ConfigureAwait(false);
         await Storage.Queues.GetQueueClient(StorageNames.JobPoisonQueue).CreateIfNotExistsAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>Starts the emulator (its data folder keeps what was stored before a stop).</summary>
+    public async Task StartStorageAsync()
+    {
+        var exe = FindAzurite() ?? throw new InvalidOperationException(
+            "Azurite not found: run 'bash scripts/test-all.sh' (it installs it into .tools/azurite) or set AZURITE_PATH");
+        var psi = new ProcessStartInfo(exe,
+            $"--silent --skipApiVersionCheck --location {_data} --blobHost 127.0.0.1 --blobPort {_blobPort} " +
+            $"--queueHost 127.0.0.1 --queuePort {_queuePort} --tableHost 127.0.0.1 --tablePort {_tablePort}")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        _azurite = Process.Start(psi) ?? throw new InvalidOperationException($"could not start {exe}");
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (!PortOpen(_blobPort) || !PortOpen(_queuePort))
+        {
+            if (_azurite.HasExited || DateTime.UtcNow > deadline)
+            {
+                throw new InvalidOperationException($"Azurite did not start: {await _azurite.StandardError.ReadToEndAsync().ConfigureAwait(false)}");
+            }
+
+            await Task.Delay(100).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Stops the emulator: storage calls fail until <see cref="StartStorageAsync"/>.</summary>
+    public async Task StopStorageAsync()
+    {
+        if (_azurite is { HasExited: false })
+        {
+            _azurite.Kill(entireProcessTree: true);
+            await _azurite.WaitForExitAsync().ConfigureAwait(false);
+        }
+
+        _azurite?.Dispose();
+        _azurite = null;
     }
 
     /// <summary>The app's service collection, as Program.cs builds it, with test settings on top.</summary>
@@ -67,7 +92,7 @@ public sealed class AzuriteFixture : IAsyncLifetime
         var all = new Dictionary<string, string?>
         {
             ["AzureWebJobsStorage"] = ConnectionString,
-            ["Gpt4RoI:ModelPath"] = Path.Combine(RepoRoot, "models", "tiny"),
+            ["Gpt4RoI:ModelPath"] = TinyModel.Path,
             ["Gpt4RoI:MaxConcurrency"] = "2",
         };
         foreach (var (k, v) in settings)
@@ -89,13 +114,22 @@ public sealed class AzuriteFixture : IAsyncLifetime
             await Services.DisposeAsync().ConfigureAwait(false);
         }
 
-        if (_azurite is { HasExited: false })
+        await StopStorageAsync().ConfigureAwait(false);
+        try
         {
-            _azurite.Kill(entireProcessTree: true);
-            await _azurite.WaitForExitAsync().ConfigureAwait(false);
+            Directory.Delete(_data, recursive: true);
         }
+        catch (IOException)
+        {
+            // best effort
+        }
+    }
 
-        _azurite?.Dispose();
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     private static bool PortOpen(int port)
@@ -120,7 +154,7 @@ public sealed class AzuriteFixture : IAsyncLifetime
             return env;
         }
 
-        var local = Path.Combine(RepoRoot, ".tools", "azurite", "node_modules", ".bin", "azurite");
+        var local = Path.Combine(RepoPaths.Root, ".tools", "azurite", "node_modules", ".bin", "azurite");
         if (File.Exists(local))
         {
             return local;
@@ -136,19 +170,6 @@ public sealed class AzuriteFixture : IAsyncLifetime
         }
 
         return null;
-    }
-
-    private static string FindRepoRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "GPT4RoI.Functions.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("GPT4RoI.Functions.sln not found above " + AppContext.BaseDirectory);
     }
 }
 

@@ -1,6 +1,6 @@
 using System.Text;
 using System.Text.Json;
-using GPT4RoI.Core.Jobs;
+using GPT4RoI.Core.Contracts;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 
@@ -53,7 +53,7 @@ internal static class HttpTestRequests
             JsonResult j => j.Value,
             ObjectResult o => o.Value,
             _ => throw new InvalidOperationException(r.GetType().Name),
-        }, BoxManifest.JsonOptions);
+        }, ContractJson.Options);
 
     public static int Status(IActionResult r) => r switch
     {

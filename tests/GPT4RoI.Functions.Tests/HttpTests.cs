@@ -1,8 +1,11 @@
+using GPT4RoI.TestSupport;
 using System.Text;
 using System.Text.Json;
-using GPT4RoI.Core.Inference;
+using GPT4RoI.Core.Contracts;
 using GPT4RoI.Functions.Functions;
-using GPT4RoI.Functions.Services;
+using GPT4RoI.Functions.Jobs;
+using GPT4RoI.Functions.Sessions;
+using GPT4RoI.Functions.Storage;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.DependencyInjection;
@@ -16,13 +19,9 @@ namespace GPT4RoI.Functions.Tests;
 [Collection("azurite")]
 public sealed class HttpTests(AzuriteFixture fx)
 {
-    private static byte[] SampleImage => File.ReadAllBytes(Path.Combine(AzuriteFixture.RepoRoot, "samples", "shapes.png"));
+    private static byte[] SampleImage => File.ReadAllBytes(RepoPaths.SampleImage);
 
-    private HttpFunctions Functions(IServiceProvider? sp = null)
-    {
-        sp ??= fx.Services;
-        return new HttpFunctions(sp.GetRequiredService<IQueryService>(), sp.GetRequiredService<Gpt4RoIEngine>());
-    }
+    private QueryFunctions Functions(IServiceProvider? sp = null) => ActivatorUtilities.CreateInstance<QueryFunctions>(sp ?? fx.Services);
 
     private async Task UploadAsync(string name, byte[] data)
     {
@@ -40,7 +39,7 @@ public sealed class HttpTests(AzuriteFixture fx)
         Assert.Equal("gpt4roi-tiny-shapes", v.GetProperty("model").GetProperty("id").GetString());
         if (Environment.GetEnvironmentVariable("GPT4ROI_DOC_EXAMPLES") is { Length: > 0 } dir)
         {
-            await File.WriteAllTextAsync(Path.Combine(dir, "query-response.json"), JsonSerializer.Serialize(v, GPT4RoI.Core.Jobs.BoxManifest.JsonOptions));
+            await File.WriteAllTextAsync(Path.Combine(dir, "query-response.json"), JsonSerializer.Serialize(v, ContractJson.Options));
         }
     }
 
@@ -76,15 +75,15 @@ public sealed class HttpTests(AzuriteFixture fx)
 
     public static TheoryData<string, string, int, string> Errors() => new()
     {
-        { "application/json", "{not json", 400, "malformed JSON" },
-        { "application/json", """{"image_blob": "http/shapes-ok.png"}""", 400, "missing question" },
-        { "application/json", """{"image_blob": "https://evil.example/x.png", "question": "q"}""", 400, "URLs not accepted" },
-        { "application/json", """{"image_blob": "http/none.png", "question": "What is <region1>?", "regions": [[1,1,5,5]]}""", 404, "image not found" },
+        { "application/json", "{not json", 400, "invalid request" },
+        { "application/json", """{"image_blob": "http/shapes-ok.png"}""", 400, "invalid request" },
+        { "application/json", """{"image_blob": "https://evil.example/x.png", "question": "q"}""", 400, "invalid request" },
+        { "application/json", """{"image_blob": "http/none.png", "question": "What is <region1>?", "regions": [[1,1,5,5]]}""", 404, "not found" },
         { "text/plain", "hello", 415, "unsupported media type" },
         { "application/json", """{"image_blob": "http/shapes-ok.png", "question": "What is <region1>?", "regions": [[100,100,50,50]]}""", 422, "invalid region" },
         { "application/json", """{"image_blob": "http/shapes-ok.png", "question": "What is <region3>?", "regions": [[1,1,50,50]]}""", 422, "invalid question" },
         { "application/json", """{"image_blob": "http/shapes-ok.png", "question": "What is <bbox> <region1>?", "regions": [[1,1,50,50]]}""", 422, "invalid question" },
-        { "application/json", """{"image_blob": "http/not-image.png", "question": "What is <region1>?", "regions": [[1,1,50,50]]}""", 415, "invalid image" },
+        { "application/json", """{"image_blob": "http/not-image.png", "question": "What is <region1>?", "regions": [[1,1,50,50]]}""", 415, "unsupported image" },
         { "application/json", """{"image_blob": "http/truncated.png", "question": "What is <region1>?", "regions": [[1,1,50,50]]}""", 422, "invalid image" },
     };
 

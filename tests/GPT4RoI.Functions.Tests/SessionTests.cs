@@ -1,12 +1,18 @@
+using GPT4RoI.TestSupport;
 using System.Text;
 using System.Text.Json;
-using GPT4RoI.Core.Jobs;
-using GPT4RoI.Functions.Services;
+using GPT4RoI.Core.Contracts;
+using GPT4RoI.Core.Errors;
+using GPT4RoI.Functions.Functions;
+using GPT4RoI.Functions.Http;
+using GPT4RoI.Functions.Sessions;
+using GPT4RoI.Functions.Storage;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.DurableTask.Client;
 using Microsoft.DurableTask.Testing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
 using static GPT4RoI.Functions.Tests.HttpTestRequests;
@@ -23,7 +29,7 @@ public sealed class SessionTests(AzuriteFixture fx)
 {
     private static readonly JsonSerializerOptions WebJson = new(JsonSerializerDefaults.Web);
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(90);
-    private static byte[] SampleImage => File.ReadAllBytes(Path.Combine(AzuriteFixture.RepoRoot, "samples", "shapes.png"));
+    private static byte[] SampleImage => File.ReadAllBytes(RepoPaths.SampleImage);
 
     private SessionStore Store => fx.Services.GetRequiredService<SessionStore>();
 
@@ -36,14 +42,15 @@ public sealed class SessionTests(AzuriteFixture fx)
             .AddActivityFunc<string, string>(SessionNames.ExpireActivity, (_, id) => store.ExpireAsync(id!)));
     }
 
-    private SessionService Service(TimeSpan? wait = null, TimeSpan? idle = null, int turnsPerHistory = 20) =>
-        new(Store, fx.Storage, Options.Create(new FunctionsOptions
+    private SessionFunctions Service(TimeSpan? wait = null, TimeSpan? idle = null, int turnsPerHistory = 20) =>
+        new(new SessionService(Store, Options.Create(new FunctionsOptions
         {
             SessionTurnWait = wait ?? Patience,
             SessionIdleTimeout = idle ?? TimeSpan.FromMinutes(30),
             SessionPollInterval = TimeSpan.FromMilliseconds(50),
             SessionTurnsPerHistory = turnsPerHistory,
-        }));
+        }), NullLogger<SessionService>.Instance),
+            fx.Services.GetRequiredService<HttpRequestReader>(), fx.Services.GetRequiredService<InboxImages>(), NullLogger<SessionFunctions>.Instance);
 
     private static HttpRequest Json(string body, string path = "/api/sessions") => HttpTestRequests.Json(body, path);
 
@@ -57,14 +64,14 @@ public sealed class SessionTests(AzuriteFixture fx)
         return ctx.Request;
     }
 
-    private static async Task<string> CreateAsync(SessionService service, DurableTaskClient client, string? first = null)
+    private static async Task<string> CreateAsync(SessionFunctions service, DurableTaskClient client, string? first = null)
     {
         var r = await service.CreateAsync(Multipart(SampleImage, first), client, default);
         Assert.Equal(201, Status(r));
         return Value(r).GetProperty("id").GetString()!;
     }
 
-    private static async Task<IActionResult> TurnAsync(SessionService service, DurableTaskClient client, string id, string body) =>
+    private static async Task<IActionResult> TurnAsync(SessionFunctions service, DurableTaskClient client, string id, string body) =>
         await service.SubmitTurnAsync(Json(body, $"/api/sessions/{id}/turns"), client, id, default);
 
     [Fact]
@@ -188,9 +195,9 @@ public sealed class SessionTests(AzuriteFixture fx)
 
         var (transcript, _) = (await Store.ReadAsync(id))!.Value;
         Assert.Equal(4, transcript.Turns.Count);
-        Assert.Equal("invalid_question", transcript.Turns[1].Error!.Code);
+        Assert.Equal(ErrorCode.InvalidQuestion, transcript.Turns[1].Error!.Code);
         Assert.Null(transcript.Turns[1].Answer);
-        Assert.Equal("invalid_region", transcript.Turns[2].Error!.Code);
+        Assert.Equal(ErrorCode.InvalidRegion, transcript.Turns[2].Error!.Code);
         Assert.Null(transcript.Turns[2].Regions[0].Region);
         Assert.Equal(2, transcript.Turns[3].Regions[0].Region);
         await host.Client.TerminateInstanceAsync(id);
@@ -229,7 +236,7 @@ public sealed class SessionTests(AzuriteFixture fx)
 
         // Bad turn bodies.
         Assert.Equal(400, Status(await TurnAsync(service, host.Client, id, """{"regions": [[1,1,9,9]]}""")));
-        Assert.Equal(400, Status(await TurnAsync(service, host.Client, id, """{"question": "What is <region1>?", "regions": [[1,1,9]]}""")));
+        Assert.Equal(422, Status(await TurnAsync(service, host.Client, id, """{"question": "What is <region1>?", "regions": [[1,1,9]]}""")));
         Assert.Equal(400, Status(await TurnAsync(service, host.Client, id, "[1,2")));
 
         // Wait 0: 202 with the status URL; the turn is answered in the background.

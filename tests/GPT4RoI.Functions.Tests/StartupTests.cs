@@ -1,9 +1,17 @@
+using GPT4RoI.Core.Models;
+using GPT4RoI.TestSupport;
 using System.Text.Json;
 using GPT4RoI.Functions.Functions;
-using GPT4RoI.Functions.Services;
+using GPT4RoI.Core.Contracts;
+using GPT4RoI.Core.Errors;
+using GPT4RoI.Functions.Http;
+using GPT4RoI.Functions.Jobs;
+using GPT4RoI.Functions.Sessions;
+using GPT4RoI.Functions.Storage;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Moq;
 
@@ -17,7 +25,7 @@ public sealed class StartupTests
     public void FunctionsMetadata_Build_DeclaresEveryTrigger()
     {
         var config = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Debug{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Debug" : "Release";
-        var path = Path.Combine(AzuriteFixture.RepoRoot, "src", "GPT4RoI.Functions", "bin", config, "net10.0", "functions.metadata");
+        var path = Path.Combine(RepoPaths.Root, "src", "GPT4RoI.Functions", "bin", config, "net10.0", "functions.metadata");
         using var doc = JsonDocument.Parse(File.ReadAllBytes(path));
         var functions = doc.RootElement.EnumerateArray().ToDictionary(f => f.GetProperty("name").GetString()!, f => f.GetProperty("bindings")[0].Clone());
         Assert.Equal(["AnswerTurn", "CreateSession", "DeleteSession", "ExpireSession", "GetSession", "Health", "JobPoisoned", "ManifestDropped",
@@ -55,7 +63,7 @@ public sealed class StartupTests
         var all = doc.RootElement.EnumerateArray().ToDictionary(f => f.GetProperty("name").GetString()!, f => f.GetProperty("bindings"));
         Assert.Contains(all["SubmitTurn"].EnumerateArray(), b => b.GetProperty("type").GetString() == "durableClient");
         Assert.True(File.Exists(Path.Combine(Path.GetDirectoryName(path)!, "host.json")));
-        Assert.True(File.Exists(Path.Combine(Path.GetDirectoryName(path)!, "models", "tiny", "manifest.json")));
+        Assert.True(File.Exists(Path.Combine(Path.GetDirectoryName(path)!, ModelFolder.DefaultRelativePath, "manifest.json")));
     }
 
     [Theory]
@@ -87,32 +95,43 @@ public sealed class StartupTests
     }
 
     [Fact]
-    public async Task HttpFunctions_QueryDelegatesToTheService()
-    {
-        var queries = new Mock<IQueryService>();
-        var expected = new OkResult();
-        queries.Setup(q => q.HandleAsync(It.IsAny<HttpRequest>(), It.IsAny<CancellationToken>())).ReturnsAsync(expected);
-        var f = new HttpFunctions(queries.Object, null!);
-        Assert.Same(expected, await f.QueryAsync(new DefaultHttpContext().Request, default));
-    }
-
-    [Fact]
     public async Task SessionFunctions_EachEndpointDelegatesWithItsId()
     {
         var sessions = new Mock<ISessionService>(MockBehavior.Strict);
         var client = new Mock<Microsoft.DurableTask.Client.DurableTaskClient>("test").Object;
-        var request = new DefaultHttpContext().Request;
-        IActionResult created = new StatusCodeResult(201), turn = new OkResult(), got = new OkResult(), deleted = new NoContentResult();
-        sessions.Setup(s => s.CreateAsync(request, client, It.IsAny<CancellationToken>())).ReturnsAsync(created);
-        sessions.Setup(s => s.SubmitTurnAsync(request, client, "abc", It.IsAny<CancellationToken>())).ReturnsAsync(turn);
-        sessions.Setup(s => s.GetAsync(request, client, "abc", It.IsAny<CancellationToken>())).ReturnsAsync(got);
-        sessions.Setup(s => s.DeleteAsync(request, client, "abc", It.IsAny<CancellationToken>())).ReturnsAsync(deleted);
-        var f = new SessionFunctions(sessions.Object);
-        Assert.Same(created, await f.CreateAsync(request, client, default));
-        Assert.Same(turn, await f.SubmitTurnAsync(request, client, "abc", default));
-        Assert.Same(got, await f.GetAsync(request, client, "abc", default));
-        Assert.Same(deleted, await f.DeleteAsync(request, client, "abc", default));
+        var done = new SessionTurn { TurnId = "t1", Question = "q", Regions = [], Answer = "a red circle", CompletedUtc = DateTimeOffset.UnixEpoch };
+        var transcript = new SessionTranscript { Id = "abc", State = SessionStates.Active, Image = new SessionImageInfo("00", 1, null), CreatedUtc = DateTimeOffset.UnixEpoch };
+        sessions.Setup(s => s.CreateAsync(It.Is<QueryRequest>(r => r.Question == "What is <region1>?"), It.Is<byte[]>(b => b.Length == 3), client, It.IsAny<CancellationToken>()))
+            .ReturnsAsync(new SessionCreated("abc", new TurnSubmitted("t1", done)));
+        sessions.Setup(s => s.SubmitTurnAsync("abc", It.Is<TurnRequest>(r => r.Question == "q"), client, It.IsAny<CancellationToken>()))
+            .ReturnsAsync(new TurnSubmitted("t1", done));
+        sessions.Setup(s => s.GetAsync("abc", client, It.IsAny<CancellationToken>())).ReturnsAsync(new SessionView(transcript, "Running", null));
+        sessions.Setup(s => s.DeleteAsync("abc", client, It.IsAny<CancellationToken>())).Returns(Task.CompletedTask);
+        var options = Options.Create(new FunctionsOptions());
+        var storage = new StorageClients(new Azure.Storage.Blobs.BlobServiceClient("UseDevelopmentStorage=true"), new Azure.Storage.Queues.QueueServiceClient("UseDevelopmentStorage=true"));
+        var f = new SessionFunctions(sessions.Object, new HttpRequestReader(options), new InboxImages(storage, options), NullLogger<SessionFunctions>.Instance);
+
+        var create = HttpTestRequests.Multipart([1, 2, 3], """{"question": "What is <region1>?"}""", "/api/sessions");
+        var created = await f.CreateAsync(create, client, default);
+        Assert.Equal(201, HttpTestRequests.Status(created));
+        Assert.Equal("/api/sessions/abc", create.HttpContext.Response.Headers.Location.ToString());
+        Assert.Equal("a red circle", HttpTestRequests.Value(created).GetProperty("turn").GetProperty("answer").GetString());
+        Assert.Equal(200, HttpTestRequests.Status(await f.SubmitTurnAsync(HttpTestRequests.Json("""{"question": "q"}"""), client, "abc", default)));
+        Assert.Equal("Running", HttpTestRequests.Value(await f.GetAsync(new DefaultHttpContext().Request, client, "abc", default)).GetProperty("runtime_status").GetString());
+        Assert.IsType<NoContentResult>(await f.DeleteAsync(new DefaultHttpContext().Request, client, "abc", default));
         sessions.VerifyAll();
+    }
+
+    [Fact]
+    public void ProblemResults_EveryErrorCode_HasAStatusAndTitle()
+    {
+        foreach (var code in Enum.GetValues<ErrorCode>())
+        {
+            var (status, title) = ProblemResults.Describe(code);
+            Assert.InRange(status, 400, 599);
+            Assert.False(string.IsNullOrWhiteSpace(title));
+            Assert.Equal(code is ErrorCode.Internal or ErrorCode.FailedAfterRetries, status == 500);
+        }
     }
 
     [Fact]

@@ -1,8 +1,11 @@
+using GPT4RoI.TestSupport;
 using System.Text;
 using System.Text.Json;
 using Azure.Storage.Blobs.Models;
 using GPT4RoI.Functions.Functions;
-using GPT4RoI.Functions.Services;
+using GPT4RoI.Functions.Jobs;
+using GPT4RoI.Functions.Sessions;
+using GPT4RoI.Functions.Storage;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace GPT4RoI.Functions.Tests;
@@ -17,7 +20,7 @@ public sealed class StorageFlowTests(AzuriteFixture fx)
         return new InboxFunctions(sp.GetRequiredService<IManifestIntake>(), sp.GetRequiredService<IJobProcessor>());
     }
 
-    private static byte[] SampleImage => File.ReadAllBytes(Path.Combine(AzuriteFixture.RepoRoot, "samples", "shapes.png"));
+    private static byte[] SampleImage => File.ReadAllBytes(RepoPaths.SampleImage);
 
     private static byte[] Manifest(string image, string requestId) => Encoding.UTF8.GetBytes($$"""
         { "image": "{{image}}", "request_id": "{{requestId}}",

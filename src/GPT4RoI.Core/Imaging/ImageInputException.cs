@@ -1,36 +1,21 @@
+using GPT4RoI.Core.Errors;
+
 namespace GPT4RoI.Core.Imaging;
 
-/// <summary>Why an image input was rejected.</summary>
-public enum ImageInputReason
-{
-    /// <summary>No bytes were given.</summary>
-    Empty,
-
-    /// <summary>The encoded bytes, or the memory needed to decode them, exceed the limits.</summary>
-    TooLarge,
-
-    /// <summary>Not an image in a supported format (JPEG, PNG, WebP, BMP, GIF), or a feature of it is unsupported.</summary>
-    UnsupportedFormat,
-
-    /// <summary>The image data is damaged or truncated.</summary>
-    Corrupt,
-
-    /// <summary>The image's dimensions exceed the pixel or side limits.</summary>
-    TooManyPixels,
-}
-
-/// <summary>An image input was rejected; the message names the input and the reason.</summary>
-public sealed class ImageInputException : Exception
+/// <summary>An image input was rejected; the message names the input and the reason. The code follows the reason:
+/// <see cref="ErrorCode.UnsupportedImage"/> for an unknown format, <see cref="ErrorCode.LimitExceeded"/> for bytes,
+/// pixels or decode memory over a limit, <see cref="ErrorCode.InvalidImage"/> otherwise.</summary>
+public sealed class ImageInputException : Gpt4RoIException
 {
     /// <summary>Creates an exception for an input.</summary>
     public ImageInputException(string inputName, ImageInputReason reason, string detail, Exception? innerException = null)
-        : base($"{inputName}: {detail}", innerException)
+        : base(CodeOf(reason), $"{inputName}: {detail}", innerException)
     {
         InputName = inputName;
         Reason = reason;
     }
 
-    /// <summary>Creates an exception with a message only (reason <see cref="ImageInputReason.Corrupt"/>).</summary>
+    /// <summary>Creates an exception with a generic message (reason <see cref="ImageInputReason.Corrupt"/>).</summary>
     public ImageInputException()
         : this("image", ImageInputReason.Corrupt, "invalid image")
     {
@@ -38,7 +23,7 @@ public sealed class ImageInputException : Exception
 
     /// <summary>Creates an exception with a message only (reason <see cref="ImageInputReason.Corrupt"/>).</summary>
     public ImageInputException(string message)
-        : base(message)
+        : base(ErrorCode.InvalidImage, message)
     {
         InputName = "image";
         Reason = ImageInputReason.Corrupt;
@@ -46,7 +31,7 @@ public sealed class ImageInputException : Exception
 
     /// <summary>Creates an exception with a message and cause (reason <see cref="ImageInputReason.Corrupt"/>).</summary>
     public ImageInputException(string message, Exception innerException)
-        : base(message, innerException)
+        : base(ErrorCode.InvalidImage, message, innerException)
     {
         InputName = "image";
         Reason = ImageInputReason.Corrupt;
@@ -57,4 +42,11 @@ public sealed class ImageInputException : Exception
 
     /// <summary>Why it was rejected.</summary>
     public ImageInputReason Reason { get; }
+
+    private static ErrorCode CodeOf(ImageInputReason reason) => reason switch
+    {
+        ImageInputReason.UnsupportedFormat => ErrorCode.UnsupportedImage,
+        ImageInputReason.TooLarge or ImageInputReason.TooManyPixels => ErrorCode.LimitExceeded,
+        _ => ErrorCode.InvalidImage,
+    };
 }

@@ -1,85 +1,7 @@
 using System.Globalization;
+using GPT4RoI.Core.Errors;
 
 namespace GPT4RoI.Core.Imaging;
-
-/// <summary>A region as pixel corner coordinates (x1, y1) top-left and (x2, y2) bottom-right in the oriented image.</summary>
-public readonly record struct BoundingBox(double X1, double Y1, double X2, double Y2)
-{
-    /// <summary>Parses <c>"x1,y1,x2,y2"</c> (invariant culture, whitespace allowed around numbers).</summary>
-    /// <exception cref="FormatException">Not exactly four numbers.</exception>
-    public static BoundingBox Parse(string text)
-    {
-        ArgumentNullException.ThrowIfNull(text);
-        var parts = text.Split(',');
-        if (parts.Length != 4)
-        {
-            throw new FormatException(
-                $"'{text}' is not a box: expected 4 comma-separated numbers x1,y1,x2,y2, got {parts.Length} part(s).");
-        }
-
-        Span<double> values = stackalloc double[4];
-        for (var i = 0; i < 4; i++)
-        {
-            if (!double.TryParse(parts[i].Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out values[i]))
-            {
-                throw new FormatException(
-                    $"'{text}' is not a box: {Names[i]} '{parts[i].Trim()}' is not a number (expected x1,y1,x2,y2).");
-            }
-        }
-
-        return new BoundingBox(values[0], values[1], values[2], values[3]);
-    }
-
-    internal static readonly string[] Names = ["x1", "y1", "x2", "y2"];
-
-    internal double this[int i] => i switch { 0 => X1, 1 => Y1, 2 => X2, _ => Y2 };
-
-    /// <inheritdoc />
-    public override string ToString() =>
-        string.Create(CultureInfo.InvariantCulture, $"({X1}, {Y1}, {X2}, {Y2})");
-}
-
-/// <summary>Limits on the regions of one request.</summary>
-public sealed record BoxPolicy
-{
-    /// <summary>The default policy.</summary>
-    public static BoxPolicy Default { get; } = new();
-
-    /// <summary>Most regions accepted in one request (default 32).</summary>
-    public int MaxRegions { get; init; } = 32;
-}
-
-/// <summary>A region (box) input was rejected; the message names the region (1-based, as in the prompt's region1).</summary>
-public sealed class RegionInputException : Exception
-{
-    /// <summary>Creates an exception about one region (<paramref name="regionIndex"/> zero-based) or the whole list (null).</summary>
-    public RegionInputException(int? regionIndex, string detail)
-        : base(regionIndex is int i ? string.Create(CultureInfo.InvariantCulture, $"region {i + 1}: {detail}") : detail)
-    {
-        RegionIndex = regionIndex;
-    }
-
-    /// <summary>Creates an exception with a message.</summary>
-    public RegionInputException()
-        : this(null, "invalid regions")
-    {
-    }
-
-    /// <summary>Creates an exception with a message.</summary>
-    public RegionInputException(string message)
-        : base(message)
-    {
-    }
-
-    /// <summary>Creates an exception with a message and cause.</summary>
-    public RegionInputException(string message, Exception innerException)
-        : base(message, innerException)
-    {
-    }
-
-    /// <summary>Zero-based index of the rejected region, or null when the error concerns the whole list.</summary>
-    public int? RegionIndex { get; }
-}
 
 /// <summary>Validates region boxes and normalises them to the model's [0, 1] coordinates.</summary>
 public static class RegionBoxes
@@ -105,7 +27,7 @@ public static class RegionBoxes
         if (boxes.Count > policy.MaxRegions)
         {
             throw new RegionInputException(
-                null, string.Create(CultureInfo.InvariantCulture, $"{boxes.Count} regions given; the limit is {policy.MaxRegions}"));
+                null, string.Create(CultureInfo.InvariantCulture, $"{boxes.Count} regions given; the limit is {policy.MaxRegions}"), ErrorCode.LimitExceeded);
         }
 
         var result = new float[boxes.Count * 4];

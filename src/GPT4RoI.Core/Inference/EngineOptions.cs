@@ -6,7 +6,7 @@ namespace GPT4RoI.Core.Inference;
 public sealed record EngineOptions
 {
     /// <summary>Exported model folder (manifest.json). Default: the shipped tiny model.</summary>
-    public string ModelPath { get; init; } = "models/tiny";
+    public string ModelPath { get; init; } = ModelFolder.DefaultRelativePath;
     /// <summary><c>fp32</c> or <c>fp16</c>; null takes the manifest's default.</summary>
     public string? Variant { get; init; }
     /// <summary>Use the CPU provider even when CUDA is available.</summary>
@@ -52,38 +52,6 @@ public sealed record EngineOptions
         if (MaxNewTokensLimit is < 1 or > 8192)
         {
             throw new ArgumentOutOfRangeException(nameof(MaxNewTokensLimit), MaxNewTokensLimit, "must be 1..8192");
-        }
-    }
-}
-
-/// <summary>Decoding settings of one request.</summary>
-public sealed record GenerationOptions
-{
-    /// <summary>0 = greedy.</summary>
-    public float Temperature { get; init; }
-    public float TopP { get; init; } = 1f;
-    public int? Seed { get; init; }
-    public int MaxNewTokens { get; init; } = 64;
-    /// <summary>Extra stop strings besides the manifest's.</summary>
-    public IReadOnlyList<string> StopStrings { get; init; } = [];
-
-    public static GenerationOptions Greedy { get; } = new();
-
-    public void Validate(int maxNewTokensLimit)
-    {
-        if (!float.IsFinite(Temperature) || Temperature < 0 || Temperature > 5)
-        {
-            throw new ArgumentException($"temperature must be in [0, 5], not {Temperature}");
-        }
-
-        if (!float.IsFinite(TopP) || TopP <= 0 || TopP > 1)
-        {
-            throw new ArgumentException($"top_p must be in (0, 1], not {TopP}");
-        }
-
-        if (MaxNewTokens < 1 || MaxNewTokens > maxNewTokensLimit)
-        {
-            throw new ArgumentException($"max_new_tokens must be in 1..{maxNewTokensLimit}, not {MaxNewTokens}");
         }
     }
 }

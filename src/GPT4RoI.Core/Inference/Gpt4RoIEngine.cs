@@ -1,6 +1,9 @@
 using System.Buffers;
 using System.Diagnostics;
 using System.Runtime.InteropServices;
+using GPT4RoI.Core.Diagnostics;
+using GPT4RoI.Core.Contracts;
+using GPT4RoI.Core.Errors;
 using GPT4RoI.Core.Imaging;
 using GPT4RoI.Core.Models;
 using GPT4RoI.Core.Text;
@@ -43,22 +46,25 @@ public sealed class Gpt4RoIEngine : IDisposable
             Tokenizer = new RoiTokenizer(tok, m.Tokenizer.AddedTokens, m.Tokenizer.BosId, m.Tokenizer.EosId);
         }
 
-        Template = TemplateFrom(m.Prompt);
+        Template = PromptTemplate.FromManifest(m);
         Preprocess = new PreprocessSettings(m.Dims.ImageSize, m.Preprocess.Mean, m.Preprocess.Std);
         _embeddings = Folder.ReadEmbeddings();
         _patchId = m.Tokenizer.AddedTokens[m.Prompt.ImageTokens.Patch];
-        _bboxId = m.Tokenizer.AddedTokens["<bbox>"];
+        _bboxId = m.Tokenizer.AddedTokens[Template.RegionToken];
         _roiOptions = new RoiAlignOptions { ImageSize = m.Dims.ImageSize, OutputSize = m.Dims.RoiSize, SamplingRatio = m.Dims.SamplingRatio };
         _ort = new OrtModel(Folder, options, _logger);
         _cache = new ImageFeatureCache(options.ImageCacheBytes);
         _slots = new SemaphoreSlim(options.MaxConcurrency, options.MaxConcurrency);
-        Log.ModelLoaded(_logger, m.ModelId, Folder.Variant, Folder.Path, _ort.ExecutionProvider, sw.ElapsedMilliseconds);
+        Logs.ModelLoaded(_logger, m.ModelId, Folder.Variant, Folder.Path, _ort.ExecutionProvider, sw.ElapsedMilliseconds);
     }
 
     public ModelFolder Folder { get; }
     public ModelManifest Manifest => Folder.Manifest;
     public string ModelId => Folder.Manifest.ModelId;
     public string ExecutionProvider => _ort.ExecutionProvider;
+
+    /// <summary>The model as results name it: id, variant, execution provider.</summary>
+    public ModelInfo ModelInfo => new(ModelId, Folder.Variant, ExecutionProvider);
     public RoiTokenizer Tokenizer { get; }
     public PromptTemplate Template { get; }
     public PreprocessSettings Preprocess { get; }
@@ -101,7 +107,7 @@ public sealed class Gpt4RoIEngine : IDisposable
 
             var features = new ImageFeatures(image.Sha256, image.Width, image.Height, tokens, maps);
             _cache.Add(features);
-            Log.ImageEncoded(_logger, image.Sha256, sw.ElapsedMilliseconds, _cache.Hits, _cache.Misses);
+            Logs.ImageEncoded(_logger, image.Sha256, sw.ElapsedMilliseconds, _cache.Hits, _cache.Misses);
             return features;
         }
         finally
@@ -157,7 +163,7 @@ public sealed class Gpt4RoIEngine : IDisposable
         var total = promptIds.Length + options.MaxNewTokens;
         if (total > d.MaxPositions)
         {
-            throw new PromptException(
+            throw new PromptException(ErrorCode.LimitExceeded,
                 $"the conversation needs {promptIds.Length} prompt tokens + {options.MaxNewTokens} new tokens; the model allows {d.MaxPositions}");
         }
 
@@ -190,7 +196,7 @@ public sealed class Gpt4RoIEngine : IDisposable
             {
                 if (bbox >= bboxOrder.Count)
                 {
-                    throw new PromptException("the prompt has more <bbox> tokens than regions");
+                    throw new PromptException($"the prompt has more {Template.RegionToken} tokens than regions");
                 }
 
                 if (t >= reuse)
@@ -208,7 +214,7 @@ public sealed class Gpt4RoIEngine : IDisposable
 
         if (patch != d.NumPatches || bbox != bboxOrder.Count)
         {
-            throw new PromptException($"the prompt has {patch} image patches and {bbox} <bbox> tokens; expected {d.NumPatches} and {bboxOrder.Count}");
+            throw new PromptException($"the prompt has {patch} image patches and {bbox} {Template.RegionToken} tokens; expected {d.NumPatches} and {bboxOrder.Count}");
         }
 
         _slots.Wait(cancellationToken);
@@ -358,7 +364,7 @@ public sealed class Gpt4RoIEngine : IDisposable
         }
 
         var ms = sw.Elapsed.TotalMilliseconds;
-        Log.Generated(_logger, generated.Count, promptIds.Length, reuse, (long)ms, stop.ToString());
+        Logs.Generated(_logger, generated.Count, promptIds.Length, reuse, (long)ms, stop.ToString());
         return new GenerationResult
         {
             Answer = AnswerText.Clean(text, Template),
@@ -386,25 +392,6 @@ public sealed class Gpt4RoIEngine : IDisposable
 
         return AnswerText.Clean(stable, Template);
     }
-
-    private static PromptTemplate TemplateFrom(PromptSpec p) => new()
-    {
-        System = p.System,
-        SystemSuffix = p.SystemSuffix,
-        ImageIntro = p.ImageIntro,
-        ImagePlaceholder = p.ImagePlaceholder,
-        ImageStartToken = p.ImageTokens.Start,
-        ImagePatchToken = p.ImageTokens.Patch,
-        ImageEndToken = p.ImageTokens.End,
-        HumanPrefix = p.HumanPrefix,
-        AssistantPrefix = p.AssistantPrefix,
-        TurnSuffix = p.TurnSuffix,
-        GenerationPrefix = p.GenerationPrefix,
-        RegionFirstMention = p.RegionFirstMention,
-        RegionLaterMention = p.RegionLaterMention,
-        StopStrings = p.StopStrings,
-        StripFromAnswer = p.StripFromAnswer,
-    };
 
     private void CopyEmbedding(int id, Span<float> destination)
     {
@@ -437,26 +424,17 @@ public sealed class Gpt4RoIEngine : IDisposable
 
         var value = OrtValue.CreateAllocatedTensorValue(OrtAllocator.DefaultInstance, TensorElementType.Float16, shape);
         var span = value.GetTensorMutableDataAsSpan<Float16>();
-        for (var i = 0; i < span.Length; i++)
-        {
-            span[i] = (Float16)data[i];
-        }
-
+        HalfPrecision.ToHalf(data.AsSpan(0, span.Length), span);
         return value;
     }
 
     private static float[] ReadFloats(OrtValue value)
     {
-        var info = value.GetTensorTypeAndShape();
-        if (info.ElementDataType == TensorElementType.Float16)
+        if (value.GetTensorTypeAndShape().ElementDataType == TensorElementType.Float16)
         {
             var half = value.GetTensorDataAsSpan<Float16>();
             var result = new float[half.Length];
-            for (var i = 0; i < half.Length; i++)
-            {
-                result[i] = (float)half[i];
-            }
-
+            HalfPrecision.ToSingle(half, result);
             return result;
         }
 
@@ -467,12 +445,7 @@ public sealed class Gpt4RoIEngine : IDisposable
     {
         if (logits.GetTensorTypeAndShape().ElementDataType == TensorElementType.Float16)
         {
-            var half = logits.GetTensorDataAsSpan<Float16>().Slice((rows - 1) * vocab, vocab);
-            for (var i = 0; i < vocab; i++)
-            {
-                destination[i] = (float)half[i];
-            }
-
+            HalfPrecision.ToSingle(logits.GetTensorDataAsSpan<Float16>().Slice((rows - 1) * vocab, vocab), destination);
             return;
         }
 

@@ -1,3 +1,4 @@
+using GPT4RoI.Core.Diagnostics;
 using GPT4RoI.Core.Models;
 using Microsoft.Extensions.Logging;
 using Microsoft.ML.OnnxRuntime;
@@ -63,7 +64,7 @@ public sealed class OrtModel : IDisposable
 
         if (options.ForceCpu)
         {
-            Log.ProviderForcedCpu(logger);
+            Logs.ProviderForcedCpu(logger);
             return (so, "CPU");
         }
 
@@ -75,7 +76,7 @@ public sealed class OrtModel : IDisposable
         try
         {
             so.AppendExecutionProvider_CUDA(options.CudaDeviceId);
-            Log.ProviderCuda(logger, options.CudaDeviceId);
+            Logs.ProviderCuda(logger, options.CudaDeviceId);
             return (so, "CUDA");
         }
         catch (Exception ex) when (ex is OnnxRuntimeException or EntryPointNotFoundException or DllNotFoundException)
@@ -88,7 +89,7 @@ public sealed class OrtModel : IDisposable
                 so.IntraOpNumThreads = options.IntraOpThreads;
             }
 
-            Log.CudaFallback(logger, FirstLine(ex.Message));
+            Logs.CudaFallback(logger, FirstLine(ex.Message));
             return (so, "CPU");
         }
         finally

@@ -1,21 +1,13 @@
 using System.Security.Cryptography;
-using System.Text.Json;
 
 namespace GPT4RoI.Core.Models;
-
-/// <summary>How much of each file to check when a model folder is opened.</summary>
-public enum FileVerification
-{
-    /// <summary>Size and SHA-256 of every file (seconds per GB).</summary>
-    Full,
-    /// <summary>Size only: for large models on slow mounts, after a first full check.</summary>
-    SizeOnly,
-}
 
 /// <summary>An exported model folder whose manifest and files have been validated.</summary>
 public sealed class ModelFolder
 {
-    private static readonly string[] GraphNames = ["vision", "region_head", "decoder"];
+    /// <summary>Where the shipped tiny model lives, relative to the program folder (the CLI and the Functions app copy it
+    /// there) and to the repository root.</summary>
+    public const string DefaultRelativePath = "models/tiny";
 
     private ModelFolder(string path, ModelManifest manifest, string variant)
     {
@@ -50,22 +42,7 @@ public sealed class ModelFolder
             throw new ModelLoadException($"model folder '{full}' has no manifest.json");
         }
 
-        ModelManifest? manifest;
-        try
-        {
-            manifest = JsonSerializer.Deserialize<ModelManifest>(File.ReadAllBytes(manifestPath), ModelManifest.JsonOptions);
-        }
-        catch (JsonException ex)
-        {
-            throw new ModelLoadException($"{manifestPath}: {ex.Message}", ex);
-        }
-
-        if (manifest is null)
-        {
-            throw new ModelLoadException($"{manifestPath}: empty manifest");
-        }
-
-        Validate(manifest, manifestPath);
+        var manifest = ModelManifest.Load(manifestPath);
         var chosen = variant ?? manifest.DefaultVariant;
         if (!manifest.Variants.ContainsKey(chosen))
         {
@@ -76,60 +53,6 @@ public sealed class ModelFolder
         var folder = new ModelFolder(full, manifest, chosen);
         folder.VerifyFiles(verification);
         return folder;
-    }
-
-    private static void Validate(ModelManifest m, string where)
-    {
-        if (m.Format != "gpt4roi-onnx")
-        {
-            throw new ModelLoadException($"{where}: \"format\" is '{m.Format}', expected 'gpt4roi-onnx'");
-        }
-
-        if (m.FormatVersion != ModelManifest.SupportedFormatVersion)
-        {
-            throw new ModelLoadException(
-                $"{where}: \"format_version\" {m.FormatVersion} is not supported (this build reads {ModelManifest.SupportedFormatVersion})");
-        }
-
-        var d = m.Dims;
-        Require(d.NumLevels > 0 && d.FeatureMapSizes.Length == d.NumLevels && d.FeatureStrides.Length == d.NumLevels,
-            where, "dims.feature_map_sizes/feature_strides must have num_levels entries");
-        Require(d.Hidden == d.Heads * d.HeadDim, where, "dims.hidden must equal heads * head_dim");
-        Require(d.NumPatches == (d.ImageSize / d.PatchSize) * (d.ImageSize / d.PatchSize), where, "dims.num_patches does not match image_size/patch_size");
-        Require(d.RoiAligned && d.RoiPool == "avg", where, "only aligned average RoIAlign is supported (dims.roi_aligned, dims.roi_pool)");
-        Require(m.Preprocess.Mean.Length == 3 && m.Preprocess.Std.Length == 3 && m.Preprocess.Std.All(s => s > 0),
-            where, "preprocess.mean/std must have 3 values, std > 0");
-        Require(m.Preprocess.Resize.Length == 2 && m.Preprocess.Resize[0] == d.ImageSize && m.Preprocess.Resize[1] == d.ImageSize,
-            where, "preprocess.resize must be [image_size, image_size]");
-        Require(m.Embeddings.Shape.Length == 2 && m.Embeddings.Shape[0] == d.VocabSize && m.Embeddings.Shape[1] == d.Hidden,
-            where, "embeddings.shape must be [vocab_size, hidden]");
-        Require(m.Embeddings.Dtype == "float32", where, "embeddings.dtype must be float32");
-        Require(m.Prompt.StopStrings.Length > 0, where, "prompt.stop_strings is empty");
-        foreach (var token in new[] { "<im_patch>", "<im_start>", "<im_end>", "<bbox>" })
-        {
-            Require(m.Tokenizer.AddedTokens.ContainsKey(token), where, $"tokenizer.added_tokens lacks {token}");
-        }
-
-        foreach (var g in GraphNames)
-        {
-            Require(m.Graphs.ContainsKey(g), where, $"graphs.{g} is missing");
-            foreach (var (name, v) in m.Variants)
-            {
-                Require(v.Graphs.ContainsKey(g), where, $"variants.{name}.graphs.{g} is missing");
-            }
-        }
-
-        Require(m.Graphs["decoder"].Inputs.Length == 3 + 2 * d.Layers, where, "graphs.decoder.inputs must list 3 + 2*layers names");
-        Require(m.Graphs["decoder"].Outputs.Length == 1 + 2 * d.Layers, where, "graphs.decoder.outputs must list 1 + 2*layers names");
-        Require(m.Graphs["vision"].Outputs.Length == 1 + d.NumLevels, where, "graphs.vision.outputs must list image tokens + num_levels maps");
-    }
-
-    private static void Require(bool ok, string where, string message)
-    {
-        if (!ok)
-        {
-            throw new ModelLoadException($"{where}: {message}");
-        }
     }
 
     private void VerifyFiles(FileVerification verification)

@@ -21,114 +21,100 @@ public sealed record ModelManifest
     public required string DefaultVariant { get; init; }
     public required Dictionary<string, FileSpec> Files { get; init; }
 
+    /// <summary>The graphs every model folder has.</summary>
+    public static IReadOnlyList<string> GraphNames { get; } = ["vision", "region_head", "decoder"];
+
     internal static readonly JsonSerializerOptions JsonOptions = new()
     {
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
         ReadCommentHandling = JsonCommentHandling.Skip,
         UnmappedMemberHandling = JsonUnmappedMemberHandling.Skip,
     };
-}
 
-public sealed record ModelDims
-{
-    public required int ImageSize { get; init; }
-    public required int PatchSize { get; init; }
-    public required int NumPatches { get; init; }
-    public required int VisionWidth { get; init; }
-    public required int RegionWidth { get; init; }
-    public required int NumLevels { get; init; }
-    public required int[] FeatureMapSizes { get; init; }
-    public required double[] FeatureStrides { get; init; }
-    public required int RoiSize { get; init; }
-    public required int SamplingRatio { get; init; }
-    public required bool RoiAligned { get; init; }
-    public required string RoiPool { get; init; }
-    public required int Hidden { get; init; }
-    public required int Layers { get; init; }
-    public required int Heads { get; init; }
-    public required int HeadDim { get; init; }
-    public required int VocabSize { get; init; }
-    public required int MaxPositions { get; init; }
-}
+    /// <summary>Reads and validates a <c>manifest.json</c> (fields and their consistency; not the files it lists).</summary>
+    /// <exception cref="ModelLoadException">The file is missing, not JSON, or a field is missing or inconsistent.</exception>
+    public static ModelManifest Load(string manifestPath)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(manifestPath);
+        ModelManifest? manifest;
+        try
+        {
+            manifest = JsonSerializer.Deserialize<ModelManifest>(File.ReadAllBytes(manifestPath), JsonOptions);
+        }
+        catch (JsonException ex)
+        {
+            throw new ModelLoadException($"{manifestPath}: {ex.Message}", ex);
+        }
+        catch (IOException ex)
+        {
+            throw new ModelLoadException($"{manifestPath}: {ex.Message}", ex);
+        }
 
-public sealed record PreprocessSpec
-{
-    public required string Color { get; init; }
-    public required bool ApplyExifOrientation { get; init; }
-    public required int[] Resize { get; init; }
-    public required double Scale { get; init; }
-    public required float[] Mean { get; init; }
-    public required float[] Std { get; init; }
-    public required string Layout { get; init; }
-}
+        if (manifest is null)
+        {
+            throw new ModelLoadException($"{manifestPath}: empty manifest");
+        }
 
-public sealed record ImageTokensSpec
-{
-    public required string Start { get; init; }
-    public required string Patch { get; init; }
-    public required string End { get; init; }
-    public required int Count { get; init; }
-}
+        Validate(manifest, manifestPath);
+        return manifest;
+    }
 
-public sealed record PromptSpec
-{
-    public required string Template { get; init; }
-    public required string System { get; init; }
-    public required string SystemSuffix { get; init; }
-    public required string ImageIntro { get; init; }
-    public required string ImagePlaceholder { get; init; }
-    public required ImageTokensSpec ImageTokens { get; init; }
-    public required string HumanPrefix { get; init; }
-    public required string AssistantPrefix { get; init; }
-    public required string TurnSuffix { get; init; }
-    public required string GenerationPrefix { get; init; }
-    public required string RegionFirstMention { get; init; }
-    public required string RegionLaterMention { get; init; }
-    public required string[] StopStrings { get; init; }
-    public required string[] StripFromAnswer { get; init; }
-}
+    private static void Validate(ModelManifest m, string where)
+    {
+        if (m.Format != "gpt4roi-onnx")
+        {
+            throw new ModelLoadException($"{where}: \"format\" is '{m.Format}', expected 'gpt4roi-onnx'");
+        }
 
-public sealed record TokenizerSpec
-{
-    public required string File { get; init; }
-    public required string Type { get; init; }
-    public required bool AddBos { get; init; }
-    public required int BosId { get; init; }
-    public required int EosId { get; init; }
-    public required int UnkId { get; init; }
-    public required int BaseVocabSize { get; init; }
-    public required Dictionary<string, int> AddedTokens { get; init; }
-}
+        if (m.FormatVersion != ModelManifest.SupportedFormatVersion)
+        {
+            throw new ModelLoadException(
+                $"{where}: \"format_version\" {m.FormatVersion} is not supported (this build reads {ModelManifest.SupportedFormatVersion})");
+        }
 
-public sealed record EmbeddingsSpec
-{
-    public required string File { get; init; }
-    public required string Dtype { get; init; }
-    public required int[] Shape { get; init; }
-}
+        var d = m.Dims;
+        Require(d.NumLevels > 0 && d.FeatureMapSizes.Length == d.NumLevels && d.FeatureStrides.Length == d.NumLevels,
+            where, "dims.feature_map_sizes/feature_strides must have num_levels entries");
+        Require(d.Hidden == d.Heads * d.HeadDim, where, "dims.hidden must equal heads * head_dim");
+        Require(d.NumPatches == (d.ImageSize / d.PatchSize) * (d.ImageSize / d.PatchSize), where, "dims.num_patches does not match image_size/patch_size");
+        Require(d.RoiAligned && d.RoiPool == "avg", where, "only aligned average RoIAlign is supported (dims.roi_aligned, dims.roi_pool)");
+        Require(m.Preprocess.Mean.Length == 3 && m.Preprocess.Std.Length == 3 && m.Preprocess.Std.All(s => s > 0),
+            where, "preprocess.mean/std must have 3 values, std > 0");
+        Require(m.Preprocess.Resize.Length == 2 && m.Preprocess.Resize[0] == d.ImageSize && m.Preprocess.Resize[1] == d.ImageSize,
+            where, "preprocess.resize must be [image_size, image_size]");
+        Require(m.Embeddings.Shape.Length == 2 && m.Embeddings.Shape[0] == d.VocabSize && m.Embeddings.Shape[1] == d.Hidden,
+            where, "embeddings.shape must be [vocab_size, hidden]");
+        Require(m.Embeddings.Dtype == "float32", where, "embeddings.dtype must be float32");
+        Require(m.Prompt.StopStrings.Length > 0, where, "prompt.stop_strings is empty");
+        var p = m.Prompt;
+        foreach (var (field, token) in new[] { ("image_tokens.start", p.ImageTokens.Start), ("image_tokens.patch", p.ImageTokens.Patch),
+                     ("image_tokens.end", p.ImageTokens.End), ("region_token", p.RegionToken) })
+        {
+            Require(m.Tokenizer.AddedTokens.ContainsKey(token), where, $"prompt.{field} '{token}' is not in tokenizer.added_tokens");
+        }
 
-public sealed record GraphSpec
-{
-    public required string[] Inputs { get; init; }
-    public required string[] Outputs { get; init; }
-}
+        Require(p.RegionFirstMention.Contains(p.RegionToken, StringComparison.Ordinal), where, "prompt.region_first_mention must contain prompt.region_token");
+        Require(p.ImageIntro.Contains(p.ImagePlaceholder, StringComparison.Ordinal), where, "prompt.image_intro must contain prompt.image_placeholder");
 
-public sealed record VariantSpec
-{
-    public required Dictionary<string, string> Graphs { get; init; }
-    public required string Dtype { get; init; }
-}
+        foreach (var g in GraphNames)
+        {
+            Require(m.Graphs.ContainsKey(g), where, $"graphs.{g} is missing");
+            foreach (var (name, v) in m.Variants)
+            {
+                Require(v.Graphs.ContainsKey(g), where, $"variants.{name}.graphs.{g} is missing");
+            }
+        }
 
-public sealed record FileSpec
-{
-    public required long Bytes { get; init; }
-    public required string Sha256 { get; init; }
-}
+        Require(m.Graphs["decoder"].Inputs.Length == 3 + 2 * d.Layers, where, "graphs.decoder.inputs must list 3 + 2*layers names");
+        Require(m.Graphs["decoder"].Outputs.Length == 1 + 2 * d.Layers, where, "graphs.decoder.outputs must list 1 + 2*layers names");
+        Require(m.Graphs["vision"].Outputs.Length == 1 + d.NumLevels, where, "graphs.vision.outputs must list image tokens + num_levels maps");
+    }
 
-/// <summary>A model folder that fails validation; the message names the file or field.</summary>
-public sealed class ModelLoadException : Exception
-{
-    public ModelLoadException() { }
-    public ModelLoadException(string message) : base(message) { }
-    public ModelLoadException(string message, Exception inner) : base(message, inner) { }
+    private static void Require(bool ok, string where, string message)
+    {
+        if (!ok)
+        {
+            throw new ModelLoadException($"{where}: {message}");
+        }
+    }
 }

@@ -7,10 +7,10 @@ public static class AnswerText
     /// Cuts <paramref name="generated"/> at the first stop string, removes every <see cref="PromptTemplate.StripFromAnswer"/>
     /// string (in order: <c>"Assistant: "</c>, then <c>"Assistant:"</c>) and trims whitespace (Python <c>str.strip</c>).
     /// </summary>
-    public static string Clean(string generated, PromptTemplate? template = null)
+    public static string Clean(string generated, PromptTemplate template)
     {
         ArgumentNullException.ThrowIfNull(generated);
-        template ??= PromptTemplate.Default;
+        ArgumentNullException.ThrowIfNull(template);
         var text = generated;
         var stop = StopDetector.IndexOfAny(text, template.StopStrings);
         if (stop >= 0)

@@ -1,14 +1,9 @@
 using System.Globalization;
 using System.Numerics;
 using System.Text;
+using GPT4RoI.Core.Errors;
 
 namespace GPT4RoI.Core.Text;
-
-/// <summary>One question and its answer (null until <see cref="Conversation.SetAnswer"/>).</summary>
-/// <param name="Question">The question as the user typed it.</param>
-/// <param name="Expanded">The question with its <c>&lt;regionN&gt;</c> tags expanded, as it goes into the prompt.</param>
-/// <param name="Answer">The assistant's answer, or null while it is being generated.</param>
-public sealed record ConversationTurn(string Question, string Expanded, string? Answer);
 
 /// <summary>
 /// The state of one multi-turn GPT4RoI request, mirroring prompt.py's <c>Conversation</c>: boxes accumulate over turns
@@ -28,9 +23,10 @@ public sealed class Conversation
     private (int BoxCount, int BboxCount, List<int> Named)? _undo;
 
     /// <summary>Creates an empty conversation.</summary>
-    public Conversation(PromptTemplate? template = null, PromptLimits? limits = null)
+    public Conversation(PromptTemplate template, PromptLimits? limits = null)
     {
-        Template = template ?? PromptTemplate.Default;
+        ArgumentNullException.ThrowIfNull(template);
+        Template = template;
         Limits = limits ?? PromptLimits.Default;
         ArgumentOutOfRangeException.ThrowIfNegative(Limits.MaxQuestionChars);
         ArgumentOutOfRangeException.ThrowIfNegative(Limits.MaxRegions);
@@ -76,7 +72,7 @@ public sealed class Conversation
 
         if (_turns.Count >= Limits.MaxTurns)
         {
-            throw new PromptException($"at most {Limits.MaxTurns} turns per conversation");
+            throw new PromptException(ErrorCode.LimitExceeded, $"at most {Limits.MaxTurns} turns per conversation");
         }
 
         CheckUserText(question);
@@ -98,7 +94,7 @@ public sealed class Conversation
 
         if (BoxCount + newBoxCount > Limits.MaxRegions)
         {
-            throw new PromptException($"at most {Limits.MaxRegions} regions per conversation");
+            throw new PromptException(ErrorCode.LimitExceeded, $"at most {Limits.MaxRegions} regions per conversation");
         }
 
         var total = BoxCount + newBoxCount;
@@ -235,7 +231,7 @@ public sealed class Conversation
             var length = PythonText.CodePointCount(text);
             if (length > Limits.MaxQuestionChars)
             {
-                throw new PromptException($"question is {length} characters; the limit is {Limits.MaxQuestionChars}");
+                throw new PromptException(ErrorCode.LimitExceeded, $"question is {length} characters; the limit is {Limits.MaxQuestionChars}");
             }
         }
     }

@@ -1,73 +1,95 @@
+using GPT4RoI.Core.Models;
+
 namespace GPT4RoI.Core.Text;
 
 /// <summary>
-/// The prompt strings of the <c>conv_v1_2</c> template (the manifest's <c>"prompt"</c> section). <see cref="Default"/>
-/// holds the values of models/gpt4roi_ref/config.py, so code and tests need no manifest; a manifest loader builds one
-/// with <c>with</c> or an object initializer.
+/// The prompt strings of a model (the manifest's <c>"prompt"</c> section, template <c>conv_v1_2</c> for GPT4RoI) and the
+/// tokens a user may never type. Built only from a manifest (<see cref="FromManifest"/>): no prompt string or special
+/// token is spelled in code.
 /// </summary>
 public sealed record PromptTemplate
 {
-    /// <summary>The config.py values.</summary>
-    public static PromptTemplate Default { get; } = new();
-
     /// <summary>System prompt (manifest <c>system</c>).</summary>
-    public string System { get; init; } =
-        "A chat between a curious human and an artificial intelligence assistant. " +
-        "The assistant gives helpful, detailed, and polite answers to the human's questions.";
+    public required string System { get; init; }
 
     /// <summary>Text after the system prompt (manifest <c>system_suffix</c>).</summary>
-    public string SystemSuffix { get; init; } = "\n\n";
+    public required string SystemSuffix { get; init; }
 
     /// <summary>Put before the first question; <see cref="ImagePlaceholder"/> is replaced by the image tokens (manifest <c>image_intro</c>).</summary>
-    public string ImageIntro { get; init; } = "The <image> provides an overview of the picture.\n";
+    public required string ImageIntro { get; init; }
 
     /// <summary>Placeholder in <see cref="ImageIntro"/> (manifest <c>image_placeholder</c>); users may not type it.</summary>
-    public string ImagePlaceholder { get; init; } = "<image>";
+    public required string ImagePlaceholder { get; init; }
 
-    /// <summary>Added token before the image patches.</summary>
-    public string ImageStartToken { get; init; } = "<im_start>";
+    /// <summary>Added token before the image patches (manifest <c>image_tokens.start</c>).</summary>
+    public required string ImageStartToken { get; init; }
 
-    /// <summary>Added token repeated once per image patch.</summary>
-    public string ImagePatchToken { get; init; } = "<im_patch>";
+    /// <summary>Added token repeated once per image patch (manifest <c>image_tokens.patch</c>).</summary>
+    public required string ImagePatchToken { get; init; }
 
-    /// <summary>Added token after the image patches.</summary>
-    public string ImageEndToken { get; init; } = "<im_end>";
+    /// <summary>Added token after the image patches (manifest <c>image_tokens.end</c>).</summary>
+    public required string ImageEndToken { get; init; }
 
-    /// <summary>Added token whose embedding is replaced by a region's embedding.</summary>
-    public string BboxToken { get; init; } = "<bbox>";
-
-    /// <summary>Added token the demo reserves for points (never generated in prompts; users may not type it).</summary>
-    public string PointToken { get; init; } = "<point>";
+    /// <summary>Added token whose embedding is replaced by a region's embedding (manifest <c>region_token</c>).</summary>
+    public required string RegionToken { get; init; }
 
     /// <summary>Before each question (manifest <c>human_prefix</c>).</summary>
-    public string HumanPrefix { get; init; } = "### Human: ";
+    public required string HumanPrefix { get; init; }
 
     /// <summary>Before each answer (manifest <c>assistant_prefix</c>).</summary>
-    public string AssistantPrefix { get; init; } = "### Assistant: ";
+    public required string AssistantPrefix { get; init; }
 
     /// <summary>After each question and answer (manifest <c>turn_suffix</c>).</summary>
-    public string TurnSuffix { get; init; } = "\n";
+    public required string TurnSuffix { get; init; }
 
     /// <summary>End of the prompt; the model continues from here (manifest <c>generation_prefix</c>).</summary>
-    public string GenerationPrefix { get; init; } = "### ";
+    public required string GenerationPrefix { get; init; }
 
     /// <summary>Generation stops when one of these appears; users may not type them (manifest <c>stop_strings</c>).</summary>
-    public IReadOnlyList<string> StopStrings { get; init; } = ["###"];
+    public required IReadOnlyList<string> StopStrings { get; init; }
 
     /// <summary>Removed from a generated answer, in order, every occurrence (manifest <c>strip_from_answer</c>).</summary>
-    public IReadOnlyList<string> StripFromAnswer { get; init; } = ["Assistant: ", "Assistant:"];
+    public required IReadOnlyList<string> StripFromAnswer { get; init; }
 
-    /// <summary>Expansion of the first mention of <c>&lt;regionN&gt;</c>; <c>{n}</c> is the region number.</summary>
-    public string RegionFirstMention { get; init; } = "region{n} <bbox>";
+    /// <summary>Expansion of the first mention of <c>&lt;regionN&gt;</c>; <c>{n}</c> is the region number (manifest
+    /// <c>region_first_mention</c>).</summary>
+    public required string RegionFirstMention { get; init; }
 
-    /// <summary>Expansion of a later mention of <c>&lt;regionN&gt;</c>; <c>{n}</c> is the region number.</summary>
-    public string RegionLaterMention { get; init; } = "region{n}";
+    /// <summary>Expansion of a later mention of <c>&lt;regionN&gt;</c>; <c>{n}</c> is the region number (manifest
+    /// <c>region_later_mention</c>).</summary>
+    public required string RegionLaterMention { get; init; }
 
     /// <summary>
-    /// Strings a user may not type, in prompt.py's order: the five added tokens, then the image placeholder.
+    /// Strings a user may not type: every added token of the tokenizer (in id order), then the image placeholder.
     /// </summary>
-    public IReadOnlyList<string> ReservedTokens =>
-        [ImagePatchToken, ImageStartToken, ImageEndToken, BboxToken, PointToken, ImagePlaceholder];
+    public required IReadOnlyList<string> ReservedTokens { get; init; }
+
+    /// <summary>The template of a model manifest.</summary>
+    public static PromptTemplate FromManifest(ModelManifest manifest)
+    {
+        ArgumentNullException.ThrowIfNull(manifest);
+        var p = manifest.Prompt;
+        return new PromptTemplate
+        {
+            System = p.System,
+            SystemSuffix = p.SystemSuffix,
+            ImageIntro = p.ImageIntro,
+            ImagePlaceholder = p.ImagePlaceholder,
+            ImageStartToken = p.ImageTokens.Start,
+            ImagePatchToken = p.ImageTokens.Patch,
+            ImageEndToken = p.ImageTokens.End,
+            RegionToken = p.RegionToken,
+            HumanPrefix = p.HumanPrefix,
+            AssistantPrefix = p.AssistantPrefix,
+            TurnSuffix = p.TurnSuffix,
+            GenerationPrefix = p.GenerationPrefix,
+            RegionFirstMention = p.RegionFirstMention,
+            RegionLaterMention = p.RegionLaterMention,
+            StopStrings = p.StopStrings,
+            StripFromAnswer = p.StripFromAnswer,
+            ReservedTokens = [.. manifest.Tokenizer.AddedTokens.OrderBy(t => t.Value).Select(t => t.Key), p.ImagePlaceholder],
+        };
+    }
 
     /// <summary>The image token run: start, <paramref name="numPatches"/> patch tokens, end.</summary>
     public string ImageTokens(int numPatches)

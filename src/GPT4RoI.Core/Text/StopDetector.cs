@@ -1,7 +1,7 @@
 namespace GPT4RoI.Core.Text;
 
 /// <summary>
-/// Finds stop strings (<see cref="PromptTemplate.StopStrings"/>, <c>"###"</c>) in decoded text during generation.
+/// Finds stop strings (<see cref="PromptTemplate.StopStrings"/>) in decoded text during generation.
 /// Immutable; safe for concurrent use.
 /// </summary>
 public sealed class StopDetector
@@ -20,9 +20,6 @@ public sealed class StopDetector
 
         MaxLength = _stops.Max(s => s.Length);
     }
-
-    /// <summary>A detector for <see cref="PromptTemplate.Default"/>'s stop strings.</summary>
-    public static StopDetector Default { get; } = new(PromptTemplate.Default.StopStrings);
 
     /// <summary>The stop strings.</summary>
     public IReadOnlyList<string> StopStrings => _stops;

@@ -1,4 +1,5 @@
-using GPT4RoI.Functions.Services;
+using GPT4RoI.Functions.Jobs;
+using GPT4RoI.Functions.Storage;
 using Microsoft.Azure.Functions.Worker;
 
 namespace GPT4RoI.Functions.Functions;

@@ -1,58 +1,109 @@
-using GPT4RoI.Functions.Services;
+using GPT4RoI.Core.Contracts;
+using GPT4RoI.Functions.Http;
+using GPT4RoI.Functions.Sessions;
+using GPT4RoI.Functions.Storage;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Azure.Functions.Worker;
-using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;
+using Microsoft.Extensions.Logging;
 
 namespace GPT4RoI.Functions.Functions;
 
-/// <summary>Multi-turn sessions over HTTP: thin over <see cref="ISessionService"/>, with the durable client the
-/// binding passes.</summary>
-public sealed class SessionFunctions(ISessionService sessions)
+/// <summary>Multi-turn sessions over HTTP: each endpoint reads its request, calls <see cref="ISessionService"/> with
+/// the durable client the binding passes, and writes the answer.</summary>
+public sealed class SessionFunctions(ISessionService sessions, HttpRequestReader reader, InboxImages inbox, ILogger<SessionFunctions> logger)
 {
+    /// <summary><c>POST /api/sessions</c>: an image (upload or <c>image_blob</c>) and an optional first question.</summary>
     [Function("CreateSession")]
     public Task<IActionResult> CreateAsync(
         [HttpTrigger(AuthorizationLevel.Function, "post", Route = "sessions")] HttpRequest request,
         [DurableClient] DurableTaskClient client, CancellationToken cancellationToken) =>
-        sessions.CreateAsync(request, client, cancellationToken);
+        HttpEndpoint.RunAsync(request, logger, async () =>
+        {
+            var (body, upload) = await reader.ReadQueryAsync(request, cancellationToken).ConfigureAwait(false);
+            var image = upload ?? await inbox.ReadAsync(body.ImageBlob, cancellationToken).ConfigureAwait(false);
+            var created = await sessions.CreateAsync(body, image, client, cancellationToken).ConfigureAwait(false);
+            var links = SessionLinks.For(request, created.Id);
+            request.HttpContext.Response.Headers.Location = links.Status;
+            return new JsonResult(new
+            {
+                id = created.Id,
+                status_url = links.Status,
+                turns_url = links.Turns,
+                state = SessionStates.Active,
+                turn_id = created.FirstTurn?.TurnId,
+                turn = created.FirstTurn?.Done,
+            }, ContractJson.Options) { StatusCode = StatusCodes.Status201Created };
+        });
 
+    /// <summary><c>POST /api/sessions/{id}/turns</c>: the next question with its new boxes.</summary>
     [Function("SubmitTurn")]
     public Task<IActionResult> SubmitTurnAsync(
         [HttpTrigger(AuthorizationLevel.Function, "post", Route = "sessions/{id}/turns")] HttpRequest request,
         [DurableClient] DurableTaskClient client, string id, CancellationToken cancellationToken) =>
-        sessions.SubmitTurnAsync(request, client, id, cancellationToken);
+        HttpEndpoint.RunAsync(request, logger, async () =>
+        {
+            var body = await reader.ReadJsonAsync<TurnRequest>(request, cancellationToken).ConfigureAwait(false);
+            var turn = await sessions.SubmitTurnAsync(id, body, client, cancellationToken).ConfigureAwait(false);
+            var links = SessionLinks.For(request, id);
+            if (turn.Done is null)
+            {
+                request.HttpContext.Response.Headers.Location = links.Status;
+                return new JsonResult(new { id, turn_id = turn.TurnId, status = "pending", status_url = links.Status }, ContractJson.Options)
+                {
+                    StatusCode = StatusCodes.Status202Accepted,
+                };
+            }
 
+            if (turn.Done.Error is { } error)
+            {
+                // The turn was recorded as refused: say why, and where the transcript is.
+                var problem = ProblemResults.Of(request, error.Code, error.Message);
+                var details = (ProblemDetails)problem.Value!;
+                details.Extensions["turn_id"] = turn.TurnId;
+                details.Extensions["status_url"] = links.Status;
+                return problem;
+            }
+
+            return new JsonResult(turn.Done, ContractJson.Options);
+        });
+
+    /// <summary><c>GET /api/sessions/{id}</c>: transcript, state and orchestration status.</summary>
     [Function("GetSession")]
     public Task<IActionResult> GetAsync(
         [HttpTrigger(AuthorizationLevel.Function, "get", Route = "sessions/{id}")] HttpRequest request,
         [DurableClient] DurableTaskClient client, string id, CancellationToken cancellationToken) =>
-        sessions.GetAsync(request, client, id, cancellationToken);
+        HttpEndpoint.RunAsync(request, logger, async () =>
+        {
+            var view = await sessions.GetAsync(id, client, cancellationToken).ConfigureAwait(false);
+            var links = SessionLinks.For(request, id);
+            var t = view.Transcript;
+            return new JsonResult(new
+            {
+                t.Id,
+                t.State,
+                t.Image,
+                t.CreatedUtc,
+                t.UpdatedUtc,
+                t.ExpiredUtc,
+                t.DeletedUtc,
+                t.Turns,
+                runtime_status = view.RuntimeStatus,
+                custom_status = view.CustomStatus,
+                status_url = links.Status,
+                turns_url = links.Turns,
+            }, ContractJson.Options);
+        });
 
+    /// <summary><c>DELETE /api/sessions/{id}</c>: ends the session; the transcript stays as a tombstone.</summary>
     [Function("DeleteSession")]
     public Task<IActionResult> DeleteAsync(
         [HttpTrigger(AuthorizationLevel.Function, "delete", Route = "sessions/{id}")] HttpRequest request,
         [DurableClient] DurableTaskClient client, string id, CancellationToken cancellationToken) =>
-        sessions.DeleteAsync(request, client, id, cancellationToken);
-}
-
-/// <summary>The session orchestration and its activities: thin over <see cref="SessionOrchestrator"/> and
-/// <see cref="SessionStore"/>.</summary>
-public sealed class SessionDurableFunctions(SessionStore store)
-{
-    [Function(SessionNames.Orchestrator)]
-    public static Task<string> RunOrchestrator([OrchestrationTrigger] TaskOrchestrationContext context)
-    {
-        ArgumentNullException.ThrowIfNull(context);
-        return SessionOrchestrator.RunAsync(context, context.GetInput<SessionOrchestratorInput>()
-            ?? throw new InvalidOperationException("the session orchestration needs its input"));
-    }
-
-    [Function(SessionNames.AnswerTurnActivity)]
-    public Task<TurnSummary> AnswerTurnAsync([ActivityTrigger] AnswerTurnInput input, CancellationToken cancellationToken) =>
-        store.AnswerTurnAsync(input, cancellationToken);
-
-    [Function(SessionNames.ExpireActivity)]
-    public Task<string> ExpireAsync([ActivityTrigger] string sessionId, CancellationToken cancellationToken) =>
-        store.ExpireAsync(sessionId, cancellationToken);
+        HttpEndpoint.RunAsync(request, logger, async () =>
+        {
+            await sessions.DeleteAsync(id, client, cancellationToken).ConfigureAwait(false);
+            return new NoContentResult();
+        });
 }

@@ -1,3 +1,5 @@
+using GPT4RoI.Core.Errors;
+using GPT4RoI.TestSupport;
 using GPT4RoI.Core.Imaging;
 using GPT4RoI.Core.Inference;
 using GPT4RoI.Core.Models;
@@ -12,8 +14,8 @@ public sealed class EngineBehaviourTests(EngineFixture fixture)
     private static readonly BoundingBox Square = new(232, 12, 348, 128);
     private static readonly BoundingBox Triangle = new(396, 130, 476, 212);
 
-    private DecodedImage Sample() =>
-        ImageDecoder.Decode(File.ReadAllBytes(Path.Combine(fixture.RepoRoot, "samples", "shapes.png")), "shapes.png", ImageLimits.Default);
+    private static DecodedImage Sample() =>
+        ImageDecoder.Decode(File.ReadAllBytes(RepoPaths.SampleImage), "shapes.png", ImageLimits.Default);
 
     [Fact]
     public void Ask_SecondTurn_ReusesTheFirstTurnsKeys()
@@ -139,7 +141,7 @@ public sealed class EngineBehaviourTests(EngineFixture fixture)
     {
         using var image = Sample();
         using var session = fixture.Engine.StartSession(image);
-        Assert.Throws<ArgumentException>(() => session.Ask("What is <region1>?", [Circle], new GenerationOptions { TopP = 0 }));
+        Assert.Equal(ErrorCode.InvalidRequest, Assert.Throws<Gpt4RoIException>(() => session.Ask("What is <region1>?", [Circle], new GenerationOptions { TopP = 0 })).Code);
         Assert.Empty(session.Conversation.Turns);
     }
 
@@ -149,7 +151,7 @@ public sealed class EngineBehaviourTests(EngineFixture fixture)
         var dir = Directory.CreateTempSubdirectory("gpt4roi-model-").FullName;
         try
         {
-            foreach (var f in Directory.GetFiles(fixture.TinyModel))
+            foreach (var f in Directory.GetFiles(TinyModel.Path))
             {
                 File.Copy(f, Path.Combine(dir, Path.GetFileName(f)));
             }
@@ -178,7 +180,7 @@ public sealed class EngineBehaviourTests(EngineFixture fixture)
     [Fact]
     public void Engine_ForceCpu_ReportsCpu()
     {
-        using var engine = new Gpt4RoIEngine(new EngineOptions { ModelPath = fixture.TinyModel, ForceCpu = true });
+        using var engine = new Gpt4RoIEngine(new EngineOptions { ModelPath = TinyModel.Path, ForceCpu = true });
         Assert.Equal("CPU", engine.ExecutionProvider);
     }
 }

@@ -1,8 +1,9 @@
+using GPT4RoI.TestSupport;
 using System.Globalization;
 using System.Text.Json;
 using GPT4RoI.Core.Imaging;
 using GPT4RoI.Core.Inference;
-using GPT4RoI.Core.Tensors;
+using GPT4RoI.ModelTools.Tensors;
 using Xunit.Abstractions;
 
 namespace GPT4RoI.Core.Tests.Engine;
@@ -17,13 +18,13 @@ public sealed class EngineGoldenTests(EngineFixture fixture, ITestOutputHelper o
 {
     // JPEG pixels differ from the reference's (libjpeg-turbo) by ImageSharp's float IDCT: ±1 in Y, Cb or Cr on ~2%
     // of samples. Measured max errors: image tokens 2.2e-2 (04) and 9.2e-3 (08), fused maps <= 5.6e-3, RoIAlign
-    // <= 1.3e-3; first-step logits <= 1.04e-4, region embeddings <= 4.4e-4.
+    // <= 1.3e-3; first-step logits <= 1.04e-4, region embeddings <= 4.4e-4. Accepted (docs/model-format.md, "JPEG
+    // tolerance"): image tokens and maps 5e-2; region embeddings, logits and greedy ids keep the PNG bounds.
     private const double JpegTolerance = 5e-2;
-    private const double JpegOutputTolerance = 2e-3;
 
     public static TheoryData<string> Cases()
     {
-        var root = Path.Combine(EngineFixture.FindRepoRoot(), "models", "tiny", "golden");
+        var root = RepoPaths.GoldenDir;
         using var index = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(root, "index.json")));
         var data = new TheoryData<string>();
         foreach (var c in index.RootElement.GetProperty("cases").EnumerateArray())
@@ -38,7 +39,7 @@ public sealed class EngineGoldenTests(EngineFixture fixture, ITestOutputHelper o
     [MemberData(nameof(Cases))]
     public void Pipeline_GoldenCase_MatchesReference(string name)
     {
-        var folder = Path.Combine(fixture.TinyModel, "golden", name);
+        var folder = Path.Combine(RepoPaths.GoldenDir, name);
         using var doc = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(folder, "case.json")));
         var c = doc.RootElement;
         var tensors = TensorBundle.Load(Path.Combine(folder, "tensors.json"));
@@ -68,7 +69,7 @@ public sealed class EngineGoldenTests(EngineFixture fixture, ITestOutputHelper o
             Assert.Equal(turn.GetProperty("prompt_ids").EnumerateArray().Select(e => e.GetInt32()), result.PromptTokenIds);
             Assert.Equal(turn.GetProperty("greedy_ids").EnumerateArray().Select(e => e.GetInt32()), result.GeneratedTokenIds);
             Assert.Equal(turn.GetProperty("answer").GetString(), result.Answer);
-            AssertClose(tensors.Get($"first_logits_turn{k}").AsFloat32(), result.FirstStepLogits!, isJpeg ? JpegOutputTolerance : 1e-3, $"first_logits_turn{k}");
+            AssertClose(tensors.Get($"first_logits_turn{k}").AsFloat32(), result.FirstStepLogits!, 1e-3, $"first_logits_turn{k}");
             k++;
         }
 
@@ -77,7 +78,7 @@ public sealed class EngineGoldenTests(EngineFixture fixture, ITestOutputHelper o
         var rois = fixture.Engine.AlignRegions(session.Features, boxesNorm);
         AssertSampled(rois, tensors, sampled, "roi_features", featureTol);
         var embeddings = fixture.Engine.RegionEmbeddings(session.Features, boxesNorm);
-        AssertClose(tensors.Get("region_embeddings").AsFloat32(), embeddings, isJpeg ? JpegOutputTolerance : 1e-3, "region_embeddings");
+        AssertClose(tensors.Get("region_embeddings").AsFloat32(), embeddings, 1e-3, "region_embeddings");
     }
 
     private void AssertSampled(float[] actual, TensorBundle tensors, JsonElement sampled, string name, double tol)

@@ -1,3 +1,4 @@
+using GPT4RoI.TestSupport;
 using System.Buffers.Binary;
 using System.Diagnostics;
 using System.Security.Cryptography;
@@ -15,19 +16,6 @@ public class ImageDecoderTests
 {
     private static byte[] Golden(string caseName, string file) =>
         File.ReadAllBytes(Path.Combine(RepoPaths.GoldenDir, caseName, file));
-
-    private static byte[] Encode(Image image, SixLabors.ImageSharp.Formats.IImageEncoder encoder)
-    {
-        using var stream = new MemoryStream();
-        image.Save(stream, encoder);
-        return stream.ToArray();
-    }
-
-    internal static byte[] SolidPng(int width, int height, Rgb24 color)
-    {
-        using var image = new Image<Rgb24>(width, height, color);
-        return Encode(image, new PngEncoder());
-    }
 
     private static ImageInputException Rejected(byte[] data, string source, ImageLimits? limits = null) =>
         Assert.Throws<ImageInputException>(() => ImageDecoder.Decode(data, source, limits).Dispose());
@@ -93,7 +81,7 @@ public class ImageDecoderTests
                 random.NextBytes(System.Runtime.InteropServices.MemoryMarshal.AsBytes(rows.GetRowSpan(y)));
             }
         });
-        var png = Encode(source, new PngEncoder());
+        var png = TestImages.Encode(source, new PngEncoder());
         var offset = 8;
         var idats = 0;
         while (idats == 0 || !png.AsSpan(offset + 4, 4).SequenceEqual("IDAT"u8))
@@ -129,7 +117,7 @@ public class ImageDecoderTests
     [Fact]
     public void Decode_PngBomb20000Square_ThrowsTooManyPixelsWithoutDecoding()
     {
-        var bomb = PatchPngSize(SolidPng(1, 1, new Rgb24(1, 2, 3)), 20000, 20000);
+        var bomb = TestImages.PatchPngSize(TestImages.SolidPng(1, 1, new Rgb24(1, 2, 3)), 20000, 20000);
         var watch = Stopwatch.StartNew();
 
         var ex = Rejected(bomb, "photo.png");
@@ -142,7 +130,7 @@ public class ImageDecoderTests
     [Fact]
     public void Decode_SideOverLimit_ThrowsTooManyPixels()
     {
-        var wide = PatchPngSize(SolidPng(1, 1, new Rgb24(1, 2, 3)), 20000, 10);
+        var wide = TestImages.PatchPngSize(TestImages.SolidPng(1, 1, new Rgb24(1, 2, 3)), 20000, 10);
 
         var ex = Rejected(wide, "wide.png");
 
@@ -179,7 +167,7 @@ public class ImageDecoderTests
     public void Decode_OverAllocationLimit_ThrowsTooLarge()
     {
         // 4000x4000 RGB is ~46 MB decoded; a 16 MB single-allocation cap must stop it cleanly.
-        var bytes = SolidPng(4000, 4000, new Rgb24(9, 9, 9));
+        var bytes = TestImages.SolidPng(4000, 4000, new Rgb24(9, 9, 9));
 
         var ex = Rejected(bytes, "big.png", new ImageLimits { AllocationLimitMegabytes = 16 });
 
@@ -196,7 +184,7 @@ public class ImageDecoderTests
         }
 
         Assert.Equal(2, gif.Frames.Count);
-        var bytes = Encode(gif, new GifEncoder());
+        var bytes = TestImages.Encode(gif, new GifEncoder());
 
         using var image = ImageDecoder.Decode(bytes, "anim.gif");
 
@@ -212,7 +200,7 @@ public class ImageDecoderTests
         using var source = new Image<Rgb24>(5, 3, new Rgb24(10, 20, 30));
         source[4, 2] = new Rgb24(200, 100, 50);
 
-        using var image = ImageDecoder.Decode(Encode(source, new BmpEncoder()), "x.bmp");
+        using var image = ImageDecoder.Decode(TestImages.Encode(source, new BmpEncoder()), "x.bmp");
 
         Assert.Equal("bmp", image.Format);
         Assert.Equal((5, 3), (image.Width, image.Height));
@@ -227,7 +215,7 @@ public class ImageDecoderTests
         source[6, 3] = new Rgb24(200, 100, 50);
 
         using var image = ImageDecoder.Decode(
-            Encode(source, new WebpEncoder { FileFormat = WebpFileFormatType.Lossless }), "x.webp");
+            TestImages.Encode(source, new WebpEncoder { FileFormat = WebpFileFormatType.Lossless }), "x.webp");
 
         Assert.Equal("webp", image.Format);
         Assert.Equal((7, 4), (image.Width, image.Height));
@@ -257,32 +245,6 @@ public class ImageDecoderTests
         Assert.Throws<ArgumentOutOfRangeException>(() => new ImageLimits { MaxSide = 0 }.Validate());
         Assert.Throws<ArgumentOutOfRangeException>(() => new ImageLimits { AllocationLimitMegabytes = 0 }.Validate());
         ImageLimits.Default.Validate();
-    }
-
-    /// <summary>Rewrites the IHDR width/height of a PNG and fixes the chunk CRC.</summary>
-    internal static byte[] PatchPngSize(byte[] png, int width, int height)
-    {
-        var bytes = (byte[])png.Clone();
-        Assert.True(bytes.AsSpan(12, 4).SequenceEqual("IHDR"u8));
-        BinaryPrimitives.WriteInt32BigEndian(bytes.AsSpan(16), width);
-        BinaryPrimitives.WriteInt32BigEndian(bytes.AsSpan(20), height);
-        BinaryPrimitives.WriteUInt32BigEndian(bytes.AsSpan(29), Crc32(bytes.AsSpan(12, 17)));
-        return bytes;
-    }
-
-    private static uint Crc32(ReadOnlySpan<byte> data)
-    {
-        var crc = 0xFFFFFFFFu;
-        foreach (var b in data)
-        {
-            crc ^= b;
-            for (var k = 0; k < 8; k++)
-            {
-                crc = (crc & 1) != 0 ? (crc >> 1) ^ 0xEDB88320u : crc >> 1;
-            }
-        }
-
-        return ~crc;
     }
 
     private sealed class NonSeekableStream(byte[] data) : MemoryStream(data)

@@ -1,3 +1,4 @@
+using GPT4RoI.TestSupport;
 using System.Globalization;
 using GPT4RoI.Core.Imaging;
 using SixLabors.ImageSharp;

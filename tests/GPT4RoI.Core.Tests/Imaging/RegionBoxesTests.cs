@@ -1,3 +1,4 @@
+using GPT4RoI.Core.Errors;
 using GPT4RoI.Core.Imaging;
 
 namespace GPT4RoI.Core.Tests.Imaging;
@@ -109,9 +110,10 @@ public class RegionBoxesTests
     [InlineData("1,2,3", "expected 4 comma-separated numbers x1,y1,x2,y2, got 3 part(s)")]
     [InlineData("1,2,abc,4", "x2 'abc' is not a number")]
     [InlineData("", "got 1 part(s)")]
-    public void Parse_BadText_ThrowsFormatException(string text, string expected)
+    public void Parse_BadText_ThrowsRegionInputException(string text, string expected)
     {
-        var ex = Assert.Throws<FormatException>(() => BoundingBox.Parse(text));
+        var ex = Assert.Throws<RegionInputException>(() => BoundingBox.Parse(text));
+        Assert.Equal(ErrorCode.InvalidRegion, ex.Code);
 
         Assert.Contains(expected, ex.Message, StringComparison.Ordinal);
     }

@@ -1,10 +1,11 @@
+using GPT4RoI.TestSupport;
 using System.Globalization;
 using System.Text.Json;
 using GPT4RoI.Core.Inference;
-using GPT4RoI.Core.Tensors;
+using GPT4RoI.ModelTools.Tensors;
 using Microsoft.ML.OnnxRuntime;
 using Xunit.Abstractions;
-using static GPT4RoI.Core.Tests.TinyOnnx;
+using static GPT4RoI.TestSupport.TinyOnnx;
 
 namespace GPT4RoI.Core.Tests.Inference;
 
@@ -26,7 +27,7 @@ public class RoiAlignTests(ITestOutputHelper output)
         throw new InvalidOperationException($"GPT4RoI.Functions.sln not found above '{AppContext.BaseDirectory}'.");
     }
 
-    private static string TinyDir => Path.Combine(RepoRoot(), "models", "tiny");
+    private static string TinyDir => TinyModel.Path;
 
     /// <summary>max |a - b| / max(1, max |b|) over the pairs.</summary>
     private static double RelativeError(ReadOnlySpan<float> actual, ReadOnlySpan<float> expected)

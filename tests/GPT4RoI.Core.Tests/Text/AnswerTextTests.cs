@@ -1,3 +1,4 @@
+using GPT4RoI.TestSupport;
 using GPT4RoI.Core.Text;
 
 namespace GPT4RoI.Core.Tests.Text;
@@ -15,7 +16,7 @@ public class AnswerTextTests
     [InlineData("###", "")]
     public void Clean_GeneratedText_MatchesCleanAnswer(string generated, string expected)
     {
-        Assert.Equal(expected, AnswerText.Clean(generated));
+        Assert.Equal(expected, AnswerText.Clean(generated, TinyModel.Template));
     }
 }
 
@@ -24,15 +25,15 @@ public class StopDetectorTests
     [Fact]
     public void IsStopped_TextWithSeparator_ReturnsTrue()
     {
-        Assert.True(StopDetector.Default.IsStopped("a red circle\n###"));
-        Assert.False(StopDetector.Default.IsStopped("a red circle\n##"));
-        Assert.Equal(13, StopDetector.Default.IndexOf("a red circle\n###"));
+        Assert.True(new StopDetector(TinyModel.Template.StopStrings).IsStopped("a red circle\n###"));
+        Assert.False(new StopDetector(TinyModel.Template.StopStrings).IsStopped("a red circle\n##"));
+        Assert.Equal(13, new StopDetector(TinyModel.Template.StopStrings).IndexOf("a red circle\n###"));
     }
 
     [Fact]
     public void IndexOf_SearchFrom_FindsStopSpanningOldAndNewText()
     {
-        var detector = StopDetector.Default;
+        var detector = new StopDetector(TinyModel.Template.StopStrings);
         var previous = "answer\n##";
         var now = previous + "# Human";
         Assert.Equal(7, detector.IndexOf(now, Math.Max(0, previous.Length - detector.MaxLength + 1)));
@@ -46,7 +47,7 @@ public class StopDetectorTests
     [InlineData("#a", 2)]
     public void StableLength_PartialStopAtEnd_IsHeldBack(string text, int expected)
     {
-        Assert.Equal(expected, StopDetector.Default.StableLength(text));
+        Assert.Equal(expected, new StopDetector(TinyModel.Template.StopStrings).StableLength(text));
     }
 
     [Fact]

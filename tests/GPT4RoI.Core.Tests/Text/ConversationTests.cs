@@ -1,3 +1,4 @@
+using GPT4RoI.TestSupport;
 using System.Diagnostics;
 using GPT4RoI.Core.Text;
 
@@ -14,7 +15,7 @@ public class ConversationTests
     [InlineData("Describe <image> and <region1>", "<image>")]
     public void AddTurn_ReservedTokenTyped_ThrowsNamingToken(string question, string token)
     {
-        var conversation = new Conversation();
+        var conversation = new Conversation(TinyModel.Template);
         var ex = Assert.Throws<PromptException>(() => conversation.AddTurn(question, 1));
         Assert.Equal($"question contains the reserved token {token}", ex.Message);
         Assert.Empty(conversation.Turns);
@@ -27,14 +28,14 @@ public class ConversationTests
     [InlineData("<region1>###")]
     public void AddTurn_TurnSeparatorTyped_Throws(string question)
     {
-        var ex = Assert.Throws<PromptException>(() => new Conversation().AddTurn(question, 1));
+        var ex = Assert.Throws<PromptException>(() => new Conversation(TinyModel.Template).AddTurn(question, 1));
         Assert.Equal("question contains the turn separator '###'", ex.Message);
     }
 
     [Fact]
     public void AddTurn_TagBeyondBoxesWithTwoBoxes_Throws()
     {
-        var conversation = new Conversation();
+        var conversation = new Conversation(TinyModel.Template);
         var ex = Assert.Throws<PromptException>(() => conversation.AddTurn("What is <region3>?", 2));
         Assert.Equal("the question introduces 1 new <regionN> tag(s) but 2 new box(es) were given", ex.Message);
 
@@ -49,14 +50,14 @@ public class ConversationTests
     [Fact]
     public void AddTurn_MoreBoxesThanTags_Throws()
     {
-        var ex = Assert.Throws<PromptException>(() => new Conversation().AddTurn("What is this?", 1));
+        var ex = Assert.Throws<PromptException>(() => new Conversation(TinyModel.Template).AddTurn("What is this?", 1));
         Assert.Equal("the question introduces 0 new <regionN> tag(s) but 1 new box(es) were given", ex.Message);
     }
 
     [Fact]
     public void AddTurn_RegionZero_ThrowsNamingIt()
     {
-        var ex = Assert.Throws<PromptException>(() => new Conversation().AddTurn("What is <region0>?", 1));
+        var ex = Assert.Throws<PromptException>(() => new Conversation(TinyModel.Template).AddTurn("What is <region0>?", 1));
         Assert.Equal(
             "the question names <region0> but the regions defined are region1..region1; new regions must be numbered [1]",
             ex.Message);
@@ -65,7 +66,7 @@ public class ConversationTests
     [Fact]
     public void AddTurn_HugeRegionNumber_ThrowsWithPythonIntText()
     {
-        var ex = Assert.Throws<PromptException>(() => new Conversation().AddTurn("What is <region000123456789012345678901234567890>?", 1));
+        var ex = Assert.Throws<PromptException>(() => new Conversation(TinyModel.Template).AddTurn("What is <region000123456789012345678901234567890>?", 1));
         Assert.Contains("<region123456789012345678901234567890>", ex.Message, StringComparison.Ordinal);
     }
 
@@ -74,7 +75,7 @@ public class ConversationTests
     {
         var question = new string('a', 1 << 20) + " <region1>";
         var watch = Stopwatch.StartNew();
-        var ex = Assert.Throws<PromptException>(() => new Conversation().AddTurn(question, 1));
+        var ex = Assert.Throws<PromptException>(() => new Conversation(TinyModel.Template).AddTurn(question, 1));
         watch.Stop();
         Assert.Equal($"question is {question.Length} characters; the limit is 4096", ex.Message);
         Assert.True(watch.Elapsed < TimeSpan.FromSeconds(1), $"took {watch.Elapsed}");
@@ -85,15 +86,15 @@ public class ConversationTests
     {
         var limits = new PromptLimits(MaxQuestionChars: 10);
         var emoji = string.Concat(Enumerable.Repeat("\U0001F600", 10)); // 20 UTF-16 chars, 10 code points
-        Assert.Equal(emoji, new Conversation(limits: limits).AddTurn(emoji, 0));
-        var ex = Assert.Throws<PromptException>(() => new Conversation(limits: limits).AddTurn(emoji + "x", 0));
+        Assert.Equal(emoji, new Conversation(TinyModel.Template, limits: limits).AddTurn(emoji, 0));
+        var ex = Assert.Throws<PromptException>(() => new Conversation(TinyModel.Template, limits: limits).AddTurn(emoji + "x", 0));
         Assert.Equal("question is 11 characters; the limit is 10", ex.Message);
     }
 
     [Fact]
     public void AddTurn_TooManyRegions_Throws()
     {
-        var conversation = new Conversation(limits: new PromptLimits(MaxRegions: 2));
+        var conversation = new Conversation(TinyModel.Template, limits: new PromptLimits(MaxRegions: 2));
         var ex = Assert.Throws<PromptException>(() => conversation.AddTurn("<region1> <region2> <region3>", 3));
         Assert.Equal("at most 2 regions per conversation", ex.Message);
     }
@@ -101,7 +102,7 @@ public class ConversationTests
     [Fact]
     public void AddTurn_TooManyTurns_Throws()
     {
-        var conversation = new Conversation(limits: new PromptLimits(MaxTurns: 2));
+        var conversation = new Conversation(TinyModel.Template, limits: new PromptLimits(MaxTurns: 2));
         conversation.AddTurn("hi", 0);
         conversation.SetAnswer("hello");
         conversation.AddTurn("and?", 0);
@@ -113,7 +114,7 @@ public class ConversationTests
     [Fact]
     public void AddTurn_PreviousTurnUnanswered_Throws()
     {
-        var conversation = new Conversation();
+        var conversation = new Conversation(TinyModel.Template);
         conversation.AddTurn("What is <region1>?", 1);
         var ex = Assert.Throws<PromptException>(() => conversation.AddTurn("And?", 0));
         Assert.Equal("the previous turn has no answer yet", ex.Message);
@@ -122,7 +123,7 @@ public class ConversationTests
     [Fact]
     public void AddTurn_SecondTurn_AccumulatesRegions()
     {
-        var conversation = new Conversation();
+        var conversation = new Conversation(TinyModel.Template);
         Assert.Equal("What is region1 <bbox>?", conversation.AddTurn("What is <region1>?", 1));
         conversation.SetAnswer("a red circle");
 
@@ -134,8 +135,8 @@ public class ConversationTests
         Assert.Equal("a red circle", conversation.Turns[0].Answer);
         Assert.Null(conversation.Turns[1].Answer);
         Assert.Equal(
-            PromptTemplate.Default.System + "\n\n" +
-            "### Human: The " + PromptTemplate.Default.ImageTokens(2) + " provides an overview of the picture.\n" +
+            TinyModel.Template.System + "\n\n" +
+            "### Human: The " + TinyModel.Template.ImageTokens(2) + " provides an overview of the picture.\n" +
             "What is region1 <bbox>?\n" +
             "### Assistant: a red circle\n" +
             "### Human: Where is region2 <bbox> relative to region1?\n" +
@@ -146,7 +147,7 @@ public class ConversationTests
     [Fact]
     public void AddTurn_RegionMentionedTwiceInOneTurn_SecondIsBare()
     {
-        var conversation = new Conversation();
+        var conversation = new Conversation(TinyModel.Template);
         Assert.Equal("Is region1 <bbox> red? Is region1 big?", conversation.AddTurn("Is <region1> red? Is <region1> big?", 1));
         Assert.Equal([0], conversation.BboxRegions);
     }
@@ -154,7 +155,7 @@ public class ConversationTests
     [Fact]
     public void AddTurn_TagsOutOfOrder_BboxRegionsFollowPromptOrder()
     {
-        var conversation = new Conversation();
+        var conversation = new Conversation(TinyModel.Template);
         var expanded = conversation.AddTurn("Where is <region2> relative to <region1>?", 2);
         Assert.Equal("Where is region2 <bbox> relative to region1 <bbox>?", expanded);
         Assert.Equal([1, 0], conversation.BboxRegions);
@@ -163,7 +164,7 @@ public class ConversationTests
     [Fact]
     public void AddTurn_LeadingZerosAndUnicodeDigits_ParsedLikePythonInt()
     {
-        var conversation = new Conversation();
+        var conversation = new Conversation(TinyModel.Template);
         // "\u0662" is ARABIC-INDIC DIGIT TWO: Python's \d and int() accept it.
         Assert.Equal("region1 <bbox> and region2 <bbox>", conversation.AddTurn("<region01> and <region\u0662>", 2));
         Assert.Equal([0, 1], conversation.BboxRegions);
@@ -172,19 +173,19 @@ public class ConversationTests
     [Fact]
     public void AddTurn_MalformedTags_AreLeftAsText()
     {
-        var conversation = new Conversation();
+        var conversation = new Conversation(TinyModel.Template);
         Assert.Equal("<region> <regionx> <regionregion1 <bbox>", conversation.AddTurn("<region> <regionx> <region<region1>", 1));
     }
 
     [Fact]
     public void SetAnswer_NoTurn_Throws()
     {
-        Assert.Throws<InvalidOperationException>(() => new Conversation().SetAnswer("x"));
+        Assert.Throws<InvalidOperationException>(() => new Conversation(TinyModel.Template).SetAnswer("x"));
     }
 
     [Fact]
     public void BuildPrompt_NoTurns_IsSystemAndGenerationPrefix()
     {
-        Assert.Equal(PromptTemplate.Default.System + "\n\n### ", new Conversation().BuildPrompt(256));
+        Assert.Equal(TinyModel.Template.System + "\n\n### ", new Conversation(TinyModel.Template).BuildPrompt(256));
     }
 }

@@ -1,3 +1,4 @@
+using GPT4RoI.TestSupport;
 using System.Text.Json;
 using GPT4RoI.Core.Text;
 
@@ -25,7 +26,7 @@ public class GoldenPromptTests
     [MemberData(nameof(CaseNames))]
     public void BuildPrompt_GoldenCaseEveryTurn_MatchesPromptIdsExpansionAndBboxRegions(string caseName)
     {
-        var conversation = new Conversation();
+        var conversation = new Conversation(TinyModel.Template);
         var turns = Turns(caseName);
         Assert.NotEmpty(turns);
         for (var t = 0; t < turns.Length; t++)
@@ -54,16 +55,16 @@ public class GoldenPromptTests
         {
             var text = TextTestData.Tokenizer.Decode(TextTestData.Ints(turn.GetProperty("greedy_ids")));
             Assert.Equal(turn.GetProperty("text").GetString(), text);
-            Assert.Equal(turn.GetProperty("answer").GetString(), AnswerText.Clean(text));
-            Assert.True(StopDetector.Default.IsStopped(text));
+            Assert.Equal(turn.GetProperty("answer").GetString(), AnswerText.Clean(text, TinyModel.Template));
+            Assert.True(new StopDetector(TinyModel.Template.StopStrings).IsStopped(text));
         }
     }
 
     [Fact]
-    public void PromptTemplate_Default_MatchesManifest()
+    public void PromptTemplate_FromManifest_TakesEveryPromptField()
     {
         var prompt = TextTestData.Manifest().GetProperty("prompt");
-        var t = PromptTemplate.Default;
+        var t = TinyModel.Template;
         string S(string name) => prompt.GetProperty(name).GetString()!;
         string[] L(string name) => [.. prompt.GetProperty(name).EnumerateArray().Select(e => e.GetString()!)];
 
@@ -80,6 +81,7 @@ public class GoldenPromptTests
         Assert.Equal(S("assistant_prefix"), t.AssistantPrefix);
         Assert.Equal(S("turn_suffix"), t.TurnSuffix);
         Assert.Equal(S("generation_prefix"), t.GenerationPrefix);
+        Assert.Equal(S("region_token"), t.RegionToken);
         Assert.Equal(S("region_first_mention"), t.RegionFirstMention);
         Assert.Equal(S("region_later_mention"), t.RegionLaterMention);
         Assert.Equal(L("stop_strings"), t.StopStrings);

@@ -1,3 +1,4 @@
+using GPT4RoI.TestSupport;
 using System.Text;
 using System.Text.Json;
 using GPT4RoI.Core.Text;
@@ -114,7 +115,7 @@ public class RoiTokenizerTests
     [Fact]
     public void Encode_PromptWithImageTokens_HasOnePatchIdPerPatch()
     {
-        var text = "Hi " + PromptTemplate.Default.ImageTokens(256) + " there";
+        var text = "Hi " + TinyModel.Template.ImageTokens(256) + " there";
         var ids = Tok.Encode(text);
         Assert.Equal(256, ids.Count(i => i == 512));
         Assert.Equal(1, ids.Count(i => i == 513));

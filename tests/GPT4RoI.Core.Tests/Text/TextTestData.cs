@@ -1,3 +1,4 @@
+using GPT4RoI.TestSupport;
 using System.Text.Json;
 using GPT4RoI.Core.Text;
 
@@ -10,7 +11,7 @@ internal static class TextTestData
 
     public static string RepoRoot => RepoPaths.Root;
 
-    public static string TinyModelDir => Path.Combine(RepoRoot, "models", "tiny");
+    public static string TinyModelDir => TinyModel.Path;
 
     public static string GoldenDir => Path.Combine(TinyModelDir, "golden");
 

@@ -1,0 +1,124 @@
+using System.Text.Json;
+using GPT4RoI.Core.Errors;
+using GPT4RoI.Core.Inference;
+
+namespace GPT4RoI.Core.Contracts;
+
+/// <summary>
+/// A box manifest: one image and the questions to ask about its regions. The CLI's <c>batch</c> command and
+/// the storage pipeline read the same schema (docs/api.md). Each task is a conversation of one or more turns;
+/// boxes accumulate across the turns of a task and are numbered <c>&lt;region1&gt;</c>, <c>&lt;region2&gt;</c>, …
+/// </summary>
+public sealed record BoxManifest
+{
+    public const int MaxTasks = 64;
+    public const int MaxTurnsPerTask = 16;
+
+    /// <summary>The image: a path relative to the manifest (CLI) or a blob name in the inbox container.</summary>
+    public string Image { get; init; } = "";
+    /// <summary>Optional caller id, echoed in the result.</summary>
+    public string? RequestId { get; init; }
+    public List<BoxTask> Tasks { get; init; } = [];
+    public GenerationSettings? Generation { get; init; }
+
+    /// <summary>Parses and validates a manifest.</summary>
+    /// <exception cref="ManifestException">Malformed JSON or a field that breaks the schema; the message names it.</exception>
+    public static BoxManifest Parse(ReadOnlySpan<byte> json, string source)
+    {
+        BoxManifest? m;
+        try
+        {
+            m = JsonSerializer.Deserialize<BoxManifest>(json, ContractJson.Options);
+        }
+        catch (JsonException ex)
+        {
+            throw new ManifestException($"{source}: not a valid box manifest: {ex.Message}", ex);
+        }
+
+        if (m is null)
+        {
+            throw new ManifestException($"{source}: the manifest is empty (null)");
+        }
+
+        m.Validate(source);
+        return m;
+    }
+
+    public void Validate(string source)
+    {
+        if (string.IsNullOrWhiteSpace(Image))
+        {
+            throw new ManifestException($"{source}: \"image\" is missing");
+        }
+
+        if (Image.Contains("..", StringComparison.Ordinal) || Path.IsPathRooted(Image) || Image.Contains('\\', StringComparison.Ordinal))
+        {
+            throw new ManifestException($"{source}: \"image\" must be a relative name without '..' or '\\' (got '{Image}')");
+        }
+
+        if (Tasks.Count == 0)
+        {
+            throw new ManifestException($"{source}: \"tasks\" is empty");
+        }
+
+        if (Tasks.Count > MaxTasks)
+        {
+            throw new ManifestException($"{source}: {Tasks.Count} tasks; the limit is {MaxTasks}");
+        }
+
+        var ids = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < Tasks.Count; i++)
+        {
+            var t = Tasks[i];
+            var where = $"{source}: tasks[{i}]";
+            if (t.Id is { } id && !ids.Add(id))
+            {
+                throw new ManifestException($"{where}: duplicate id '{id}'");
+            }
+
+            var turns = t.AllTurns();
+            if (turns.Count == 0)
+            {
+                throw new ManifestException($"{where}: needs \"question\" (+ \"regions\") or \"turns\"");
+            }
+
+            if (t.Question is not null && t.Turns is { Count: > 0 })
+            {
+                throw new ManifestException($"{where}: give either \"question\" or \"turns\", not both");
+            }
+
+            if (turns.Count > MaxTurnsPerTask)
+            {
+                throw new ManifestException($"{where}: {turns.Count} turns; the limit is {MaxTurnsPerTask}");
+            }
+
+            for (var k = 0; k < turns.Count; k++)
+            {
+                if (string.IsNullOrWhiteSpace(turns[k].Question))
+                {
+                    throw new ManifestException($"{where}.turns[{k}]: \"question\" is missing");
+                }
+
+                foreach (var r in turns[k].Regions ?? [])
+                {
+                    if (r is null || r.Length != 4)
+                    {
+                        throw new ManifestException($"{where}.turns[{k}]: every region must be [x1, y1, x2, y2] in pixels");
+                    }
+                }
+            }
+        }
+
+        if (Generation is not null)
+        {
+            try
+            {
+                Generation.ToOptions().Validate(GenerationOptions.MaxNewTokensCeiling);
+            }
+            catch (Gpt4RoIException ex)
+            {
+                throw new ManifestException($"{source}: generation: {ex.Message}", ex);
+            }
+        }
+    }
+}

@@ -1,0 +1,75 @@
+namespace GPT4RoI.Core.Diagnostics;
+
+/// <summary>
+/// Every log event id of the app, in one place, so that ids are unique across the engine and the hosts (a test checks
+/// that each <c>[LoggerMessage]</c> uses one of these and no two share one). Ranges: 1–99 engine, 100–199 storage
+/// jobs, 200–299 sessions, 300–399 HTTP.
+/// </summary>
+public static class LogEvents
+{
+    /// <summary>Engine: the CPU provider was chosen by configuration.</summary>
+    public const int ProviderForcedCpu = 1;
+
+    /// <summary>Engine: the CUDA provider is in use.</summary>
+    public const int ProviderCuda = 2;
+
+    /// <summary>Engine: CUDA was unavailable; running on the CPU.</summary>
+    public const int CudaFallback = 3;
+
+    /// <summary>Engine: a model folder was loaded.</summary>
+    public const int ModelLoaded = 4;
+
+    /// <summary>Engine: an image was encoded by the vision graph.</summary>
+    public const int ImageEncoded = 5;
+
+    /// <summary>Engine: an answer was generated.</summary>
+    public const int Generated = 6;
+
+    /// <summary>Jobs: a queue message that is not a job message.</summary>
+    public const int JobMessageInvalid = 101;
+
+    /// <summary>Jobs: the manifest changed after its job was queued.</summary>
+    public const int JobSuperseded = 102;
+
+    /// <summary>Jobs: the image has not arrived yet; the job looks again later.</summary>
+    public const int JobWaitingForImage = 103;
+
+    /// <summary>Jobs: the result was already written (a redelivered message).</summary>
+    public const int JobAlreadyDone = 104;
+
+    /// <summary>Jobs: a result was written.</summary>
+    public const int JobResultWritten = 105;
+
+    /// <summary>Jobs: an error JSON was written.</summary>
+    public const int JobErrorWritten = 106;
+
+    /// <summary>Jobs: a dropped manifest was refused.</summary>
+    public const int ManifestRejected = 111;
+
+    /// <summary>Jobs: a dropped manifest was accepted and its job queued.</summary>
+    public const int ManifestAccepted = 112;
+
+    /// <summary>Sessions: the transcript changed while writing; read again.</summary>
+    public const int TranscriptConflict = 201;
+
+    /// <summary>Sessions: a turn was refused (bad question or box).</summary>
+    public const int SessionTurnRejected = 202;
+
+    /// <summary>Sessions: a session was created.</summary>
+    public const int SessionCreated = 203;
+
+    /// <summary>HTTP: a request was answered.</summary>
+    public const int HttpAnswered = 301;
+
+    /// <summary>HTTP: a request was refused with a problem answer (an input error, busy, not found…).</summary>
+    public const int HttpRejected = 302;
+
+    /// <summary>HTTP: a request failed unexpectedly (500).</summary>
+    public const int HttpFailed = 303;
+
+    /// <summary>HTTP: a server-sent event stream ended with an error event.</summary>
+    public const int StreamFailed = 304;
+
+    /// <summary>HTTP: the client went away before the answer was complete.</summary>
+    public const int ClientGone = 305;
+}

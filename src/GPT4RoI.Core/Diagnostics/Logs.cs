@@ -1,0 +1,25 @@
+using Microsoft.Extensions.Logging;
+
+namespace GPT4RoI.Core.Diagnostics;
+
+/// <summary>The engine's log messages (ids in <see cref="LogEvents"/>).</summary>
+internal static partial class Logs
+{
+    [LoggerMessage(LogEvents.ProviderForcedCpu, LogLevel.Information, "Execution provider: CPU (forced by configuration)")]
+    public static partial void ProviderForcedCpu(ILogger logger);
+
+    [LoggerMessage(LogEvents.ProviderCuda, LogLevel.Information, "Execution provider: CUDA device {Device}")]
+    public static partial void ProviderCuda(ILogger logger, int device);
+
+    [LoggerMessage(LogEvents.CudaFallback, LogLevel.Warning, "CUDA execution provider unavailable ({Reason}); falling back to CPU")]
+    public static partial void CudaFallback(ILogger logger, string reason);
+
+    [LoggerMessage(LogEvents.ModelLoaded, LogLevel.Information, "Loaded model {ModelId} ({Variant}) from {Path} on {Provider} in {Ms} ms")]
+    public static partial void ModelLoaded(ILogger logger, string modelId, string variant, string path, string provider, long ms);
+
+    [LoggerMessage(LogEvents.ImageEncoded, LogLevel.Debug, "Image {Hash} encoded in {Ms} ms (cache {Hits} hits / {Misses} misses)")]
+    public static partial void ImageEncoded(ILogger logger, string hash, long ms, long hits, long misses);
+
+    [LoggerMessage(LogEvents.Generated, LogLevel.Debug, "Generated {Tokens} tokens after a {PromptTokens}-token prompt (reused {Reused}) in {Ms} ms, stop: {Stop}")]
+    public static partial void Generated(ILogger logger, int tokens, int promptTokens, int reused, long ms, string stop);
+}

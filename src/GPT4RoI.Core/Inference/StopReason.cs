@@ -1,0 +1,8 @@
+namespace GPT4RoI.Core.Inference;
+
+public enum StopReason
+{
+    StopString,
+    EndOfSequence,
+    MaxNewTokens,
+}

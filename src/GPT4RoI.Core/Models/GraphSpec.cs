@@ -1,0 +1,10 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace GPT4RoI.Core.Models;
+
+public sealed record GraphSpec
+{
+    public required string[] Inputs { get; init; }
+    public required string[] Outputs { get; init; }
+}

@@ -1,0 +1,10 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace GPT4RoI.Core.Models;
+
+public sealed record VariantSpec
+{
+    public required Dictionary<string, string> Graphs { get; init; }
+    public required string Dtype { get; init; }
+}

@@ -1,0 +1,74 @@
+using System.Diagnostics;
+using GPT4RoI.Core.Contracts;
+using GPT4RoI.Core.Errors;
+using GPT4RoI.Core.Imaging;
+using GPT4RoI.Core.Inference;
+
+namespace GPT4RoI.Core.Services;
+
+/// <summary>Runs a box manifest against an image through the engine. Shared by the CLI's <c>batch</c> and the
+/// storage queue job, so both give the same result for the same input.</summary>
+public sealed class JobRunner(Gpt4RoIEngine engine, ImageLimits imageLimits)
+{
+    /// <summary>Answers every task of <paramref name="manifest"/>. A task whose turn is refused records the error and
+    /// the other tasks still run.</summary>
+    /// <exception cref="ImageInputException">The image cannot be decoded or breaks a limit (the whole job fails).</exception>
+    public JobResult Run(BoxManifest manifest, ReadOnlyMemory<byte> imageBytes, string imageName,
+        IProgress<string>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(manifest);
+        var total = Stopwatch.StartNew();
+        using var image = ImageDecoder.Decode(imageBytes, imageName, imageLimits);
+        var decodeMs = total.Elapsed.TotalMilliseconds;
+        // Encode once up front: every task's session then takes the features from the cache.
+        _ = engine.EncodeImage(image, cancellationToken);
+        var encodeMs = total.Elapsed.TotalMilliseconds - decodeMs;
+        var options = manifest.Generation?.ToOptions() ?? GenerationOptions.Greedy;
+        var tasks = new List<TaskResult>();
+        int promptTokens = 0, generatedTokens = 0;
+        for (var i = 0; i < manifest.Tasks.Count; i++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var task = manifest.Tasks[i];
+            using var session = engine.StartSession(image, cancellationToken: cancellationToken);
+            var turns = new List<TurnResult>();
+            ErrorInfo? error = null;
+            foreach (var turn in task.AllTurns())
+            {
+                try
+                {
+                    var boxes = turn.Boxes();
+                    var first = session.Boxes.Count + 1;
+                    var r = session.Ask(turn.Question, boxes, options, cancellationToken: cancellationToken);
+                    turns.Add(TurnResult.From(turn.Question, boxes, first, r));
+                    promptTokens += r.PromptTokenIds.Count;
+                    generatedTokens += r.GeneratedTokenIds.Count;
+                }
+                catch (Gpt4RoIException ex) when (ex.Code is not (ErrorCode.ModelError or ErrorCode.Internal))
+                {
+                    error = new ErrorInfo(ex.Code, $"turn {turns.Count + 1}: {ex.Message}");
+                    break;
+                }
+            }
+
+            tasks.Add(new TaskResult { Id = task.Id, Turns = turns, Error = error });
+            progress?.Report($"task {i + 1}/{manifest.Tasks.Count}{(error is null ? "" : " failed: " + error.Message)}");
+        }
+
+        return new JobResult
+        {
+            RequestId = manifest.RequestId,
+            Image = new ImageInfo(imageName, image.Sha256, image.Width, image.Height, image.Format),
+            Model = engine.ModelInfo,
+            Tasks = tasks,
+            Usage = new TokenUsage(promptTokens, generatedTokens),
+            TimingsMs = new Dictionary<string, double>
+            {
+                ["decode_image"] = Math.Round(decodeMs, 2),
+                ["encode_image"] = Math.Round(encodeMs, 2),
+                ["total"] = Math.Round(total.Elapsed.TotalMilliseconds, 2),
+            },
+            CreatedUtc = DateTimeOffset.UtcNow,
+        };
+    }
+}

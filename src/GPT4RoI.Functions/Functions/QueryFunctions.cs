@@ -1,0 +1,63 @@
+using GPT4RoI.Core.Contracts;
+using GPT4RoI.Core.Errors;
+using GPT4RoI.Core.Imaging;
+using GPT4RoI.Core.Inference;
+using GPT4RoI.Core.Services;
+using GPT4RoI.Functions.Http;
+using GPT4RoI.Functions.Storage;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Azure.Functions.Worker;
+using Microsoft.Extensions.Logging;
+
+namespace GPT4RoI.Functions.Functions;
+
+/// <summary>Single questions over HTTP (JSON answer or server-sent events) and the health probe.</summary>
+public sealed class QueryFunctions(QueryService queries, HttpRequestReader reader, InboxImages inbox, SseWriter sse,
+    Gpt4RoIEngine engine, ILogger<QueryFunctions> logger)
+{
+    /// <summary><c>POST /api/query</c>: multipart (image + request) or JSON with <c>image_blob</c>.</summary>
+    [Function("Query")]
+    public Task<IActionResult> QueryAsync(
+        [HttpTrigger(AuthorizationLevel.Function, "post", Route = "query")] HttpRequest request,
+        CancellationToken cancellationToken) =>
+        HttpEndpoint.RunAsync(request, logger, async () =>
+        {
+            var (body, upload) = await reader.ReadQueryAsync(request, cancellationToken).ConfigureAwait(false);
+            if (string.IsNullOrWhiteSpace(body.Question))
+            {
+                throw new Gpt4RoIException(ErrorCode.InvalidRequest, "the request needs a 'question'");
+            }
+
+            var image = upload ?? await inbox.ReadAsync(body.ImageBlob, cancellationToken).ConfigureAwait(false);
+            var input = new QueryInput(image, body.ImageBlob ?? "upload", body.Question, BoundingBox.FromArrays(body.Regions),
+                body.Generation?.ToOptions() ?? GenerationOptions.Greedy);
+            if (!WantsStream(request, body))
+            {
+                return new JsonResult(await queries.AskAsync(input, cancellationToken).ConfigureAwait(false), ContractJson.Options);
+            }
+
+            await sse.WriteAsync(request.HttpContext.Response, queries.StreamAsync(input, cancellationToken), e => e switch
+            {
+                AnswerDelta d => new SseEvent("token", new { id = d.TokenId, text = d.Text }),
+                QueryCompleted c => new SseEvent("result", c.Answer),
+                _ => throw new InvalidOperationException($"unexpected event {e.GetType().Name}"),
+            }, cancellationToken).ConfigureAwait(false);
+            return new EmptyResult();
+        });
+
+    /// <summary><c>GET /api/health</c> (anonymous): the model, its execution provider and the image cache.</summary>
+    [Function("Health")]
+    public IActionResult Health([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "health")] HttpRequest request) =>
+        new JsonResult(new
+        {
+            status = "ok",
+            model = engine.ModelId,
+            variant = engine.Folder.Variant,
+            execution_provider = engine.ExecutionProvider,
+            image_cache = new { entries = engine.Cache.Count, bytes = engine.Cache.Bytes },
+        }, ContractJson.Options);
+
+    private static bool WantsStream(HttpRequest http, QueryRequest body) =>
+        body.Stream || http.Headers.Accept.Any(a => a?.Contains("text/event-stream", StringComparison.OrdinalIgnoreCase) == true);
+}

@@ -1,0 +1,22 @@
+using GPT4RoI.Core.Contracts;
+using Microsoft.DurableTask.Client;
+
+namespace GPT4RoI.Functions.Sessions;
+
+/// <summary>The session operations behind the session endpoints, without HTTP: typed requests in, domain results out,
+/// failures as <see cref="GPT4RoI.Core.Errors.Gpt4RoIException"/>. The durable client is the one the function binding passes.</summary>
+public interface ISessionService
+{
+    /// <summary>Stores the image, starts the session's orchestration and, when the request has a question, submits it
+    /// as the first turn and waits for its answer for a while.</summary>
+    Task<SessionCreated> CreateAsync(QueryRequest request, byte[] image, DurableTaskClient client, CancellationToken ct);
+
+    /// <summary>Submits a turn to a running session and waits for its answer for a while.</summary>
+    Task<TurnSubmitted> SubmitTurnAsync(string id, TurnRequest request, DurableTaskClient client, CancellationToken ct);
+
+    /// <summary>The transcript and the orchestration's state.</summary>
+    Task<SessionView> GetAsync(string id, DurableTaskClient client, CancellationToken ct);
+
+    /// <summary>Ends a session: tombstones the transcript, stops the orchestration, deletes the image.</summary>
+    Task DeleteAsync(string id, DurableTaskClient client, CancellationToken ct);
+}

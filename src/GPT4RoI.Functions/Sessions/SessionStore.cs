@@ -1,0 +1,199 @@
+using System.Text.Json;
+using Azure;
+using Azure.Storage.Blobs.Models;
+using GPT4RoI.Core.Contracts;
+using GPT4RoI.Core.Errors;
+using GPT4RoI.Core.Imaging;
+using GPT4RoI.Core.Inference;
+using GPT4RoI.Core.Services;
+using GPT4RoI.Functions.Storage;
+using Microsoft.Extensions.Logging;
+
+namespace GPT4RoI.Functions.Sessions;
+
+/// <summary>
+/// The session blobs (<c>sessions/{id}/image</c>, <c>sessions/{id}/transcript.json</c>) and the work of the session
+/// activities. Transcript writes are conditional on the ETag read, so a DELETE or an expiry racing a turn is never
+/// overwritten.
+/// </summary>
+public sealed class SessionStore(StorageClients storage, ConversationService conversations, ILogger<SessionStore> logger)
+{
+    private const int MaxWriteAttempts = 8;
+
+    public async Task CreateAsync(SessionTranscript transcript, byte[] image, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(transcript);
+        await storage.Sessions.GetBlobClient(SessionNames.Image(transcript.Id)).UploadAsync(new BinaryData(image), overwrite: false, ct).ConfigureAwait(false);
+        await storage.Sessions.GetBlobClient(SessionNames.Transcript(transcript.Id))
+            .UploadAsync(BinaryData.FromBytes(Serialize(transcript)), new BlobUploadOptions
+            {
+                Conditions = new BlobRequestConditions { IfNoneMatch = ETag.All },
+                HttpHeaders = new BlobHttpHeaders { ContentType = "application/json" },
+            }, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>The transcript and its ETag, or null when there is none.</summary>
+    public async Task<(SessionTranscript Transcript, ETag ETag)?> ReadAsync(string id, CancellationToken ct = default)
+    {
+        try
+        {
+            var content = await storage.Sessions.GetBlobClient(SessionNames.Transcript(id)).DownloadContentAsync(ct).ConfigureAwait(false);
+            var t = JsonSerializer.Deserialize<SessionTranscript>(content.Value.Content.ToMemory().Span, ContractJson.Options)
+                ?? throw new InvalidDataException($"transcript of session {id} is null");
+            return (t, content.Value.Details.ETag);
+        }
+        catch (RequestFailedException ex) when (ex.Status == 404)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Applies <paramref name="change"/> to the transcript with a write conditional on its ETag, reading
+    /// again on a conflict. <paramref name="change"/> returns null to write nothing. Returns the transcript as
+    /// stored afterwards, or null when there is none.</summary>
+    public async Task<SessionTranscript?> UpdateAsync(string id, Func<SessionTranscript, SessionTranscript?> change, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(change);
+        for (var attempt = 1; ; attempt++)
+        {
+            if (await ReadAsync(id, ct).ConfigureAwait(false) is not { } read)
+            {
+                return null;
+            }
+
+            if (change(read.Transcript) is not { } updated)
+            {
+                return read.Transcript;
+            }
+
+            try
+            {
+                await storage.Sessions.GetBlobClient(SessionNames.Transcript(id)).UploadAsync(BinaryData.FromBytes(Serialize(updated)), new BlobUploadOptions
+                {
+                    Conditions = new BlobRequestConditions { IfMatch = read.ETag },
+                    HttpHeaders = new BlobHttpHeaders { ContentType = "application/json" },
+                }, ct).ConfigureAwait(false);
+                return updated;
+            }
+            catch (RequestFailedException ex) when (ex.Status == 412 && attempt < MaxWriteAttempts)
+            {
+                Logs.TranscriptConflict(logger, id);
+            }
+        }
+    }
+
+    public async Task DeleteImageAsync(string id, CancellationToken ct = default) =>
+        await storage.Sessions.GetBlobClient(SessionNames.Image(id)).DeleteIfExistsAsync(cancellationToken: ct).ConfigureAwait(false);
+
+    /// <summary>
+    /// Activity AnswerTurn: rebuilds the conversation from the transcript (earlier questions, boxes and recorded
+    /// answers, no generation), asks the new question and appends the turn (answer or error) to the transcript.
+    /// Idempotent: a turn id already in the transcript is not answered again.
+    /// </summary>
+    public async Task<TurnSummary> AnswerTurnAsync(AnswerTurnInput input, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        var (id, turn) = (input.SessionId, input.Turn);
+        if (await ReadAsync(id, ct).ConfigureAwait(false) is not { } read)
+        {
+            return new TurnSummary(turn.TurnId, false, ErrorCode.SessionNotFound, 0, SessionStates.Deleted);
+        }
+
+        var transcript = read.Transcript;
+        if (transcript.Turns.Find(t => t.TurnId == turn.TurnId) is { } done)
+        {
+            return Summary(transcript, done);
+        }
+
+        if (transcript.State != SessionStates.Active)
+        {
+            return new TurnSummary(turn.TurnId, false, StateError(transcript.State), transcript.Turns.Count, transcript.State);
+        }
+
+        byte[] imageBytes;
+        try
+        {
+            imageBytes = (await storage.Sessions.GetBlobClient(SessionNames.Image(id)).DownloadContentAsync(ct).ConfigureAwait(false)).Value.Content.ToArray();
+        }
+        catch (RequestFailedException ex) when (ex.Status == 404)
+        {
+            return new TurnSummary(turn.TurnId, false, ErrorCode.ImageMissing, transcript.Turns.Count, SessionStates.Deleted);
+        }
+
+        var record = await Task.Run(() => Answer(id, transcript, imageBytes, turn, ct), ct).ConfigureAwait(false);
+        var stored = await UpdateAsync(id, t =>
+            t.State != SessionStates.Active || t.Turns.Exists(x => x.TurnId == turn.TurnId)
+                ? null
+                : t with { Turns = [.. t.Turns, record], UpdatedUtc = DateTimeOffset.UtcNow }, ct).ConfigureAwait(false);
+        if (stored is null)
+        {
+            return new TurnSummary(turn.TurnId, false, ErrorCode.SessionNotFound, 0, SessionStates.Deleted);
+        }
+
+        var mine = stored.Turns.Find(x => x.TurnId == turn.TurnId);
+        return mine is null
+            ? new TurnSummary(turn.TurnId, false, StateError(stored.State), stored.Turns.Count, stored.State)
+            : Summary(stored, mine);
+    }
+
+    private static TurnSummary Summary(SessionTranscript t, SessionTurn turn) =>
+        new(turn.TurnId, turn.Error is null, turn.Error?.Code, t.Turns.Count, t.State);
+
+    private SessionTurn Answer(string id, SessionTranscript transcript, byte[] imageBytes, TurnEvent turn, CancellationToken ct)
+    {
+        var failed = new SessionTurn
+        {
+            TurnId = turn.TurnId,
+            Question = turn.Question,
+            Regions = [.. (turn.Regions ?? []).Select(r => new SessionRegion(null, r))],
+            SubmittedUtc = turn.SubmittedUtc,
+            CompletedUtc = DateTimeOffset.UtcNow,
+        };
+        var history = transcript.Turns
+            .Where(t => t.Error is null && t.Answer is not null)
+            .Select(t => new RecordedTurn(t.Question, BoundingBox.FromArrays([.. t.Regions.Select(r => r.Box)]), t.Answer!));
+        try
+        {
+            var next = conversations.AnswerNext(imageBytes, SessionNames.Image(id), history, turn.Question,
+                BoundingBox.FromArrays(turn.Regions), GenerationOptions.Greedy, ct);
+            var r = next.Result;
+            return failed with
+            {
+                Regions = [.. (turn.Regions ?? []).Select((b, k) => new SessionRegion(next.FirstRegion + k, b))],
+                Answer = r.Answer,
+                StopReason = r.StopReason.ToString(),
+                PromptTokens = r.PromptTokenIds.Count,
+                GeneratedTokens = r.GeneratedTokenIds.Count,
+                CompletedUtc = DateTimeOffset.UtcNow,
+                TimingsMs = new()
+                {
+                    ["replay"] = Math.Round(next.ReplayMilliseconds, 2),
+                    ["prefill"] = Math.Round(r.PrefillMilliseconds, 2),
+                    ["decode"] = Math.Round(r.DecodeMilliseconds, 2),
+                    ["total"] = Math.Round(next.TotalMilliseconds, 2),
+                },
+            };
+        }
+        catch (Gpt4RoIException ex) when (ex.Code is ErrorCode.InvalidQuestion or ErrorCode.InvalidRegion or ErrorCode.LimitExceeded)
+        {
+            Logs.SessionTurnRejected(logger, id, turn.TurnId, ex.Message);
+            return failed with { Error = ErrorInfo.From(ex), CompletedUtc = DateTimeOffset.UtcNow };
+        }
+    }
+
+    /// <summary>Activity ExpireSession: marks the transcript expired (unless deleted) and deletes the image.</summary>
+    public async Task<string> ExpireAsync(string id, CancellationToken ct = default)
+    {
+        var now = DateTimeOffset.UtcNow;
+        var t = await UpdateAsync(id, t => t.State == SessionStates.Active
+            ? t with { State = SessionStates.Expired, ExpiredUtc = now, UpdatedUtc = now }
+            : null, ct).ConfigureAwait(false);
+        await DeleteImageAsync(id, ct).ConfigureAwait(false);
+        return t?.State ?? SessionStates.Deleted;
+    }
+
+    public static byte[] Serialize(SessionTranscript t) => JsonSerializer.SerializeToUtf8Bytes(t, ContractJson.Options);
+
+    private static ErrorCode StateError(string state) =>
+        state == SessionStates.Expired ? ErrorCode.SessionExpired : ErrorCode.SessionNotFound;
+}

@@ -1,5 +1,8 @@
 using System.Buffers;
+using System.Diagnostics.CodeAnalysis;
+using System.Runtime.InteropServices;
 using System.Text;
+using Microsoft.ML.Tokenizers;
 
 namespace GPT4RoI.Core.Text;
 
@@ -15,12 +18,26 @@ namespace GPT4RoI.Core.Text;
 /// <item>BOS is prepended when asked.</item>
 /// </list>
 /// The SentencePiece encoder is a port of the sentencepiece library's BPE (see <see cref="SentencePieceModel"/>), not
-/// Microsoft.ML.Tokenizers' <c>LlamaTokenizer</c>, which breaks score ties differently and so gives other ids for some
-/// texts (e.g. <c>"sssistant"</c>, <c>"#######"</c>).
-/// <para>Immutable after construction: <see cref="Encode"/> and <see cref="Decode(ReadOnlySpan{int})"/> are safe to call
-/// concurrently.</para>
+/// Microsoft.ML.Tokenizers' <c>SentencePieceTokenizer</c>/<c>LlamaTokenizer</c>, which merges the rightmost of two
+/// equally scored pairs first and so gives other ids for some texts (e.g. <c>"sssistant"</c>, <c>"#######"</c>; the
+/// comparison is in docs/model-format.md). The type is a <see cref="Microsoft.ML.Tokenizers.Tokenizer"/>, so code written
+/// against that package uses it unchanged:
+/// <list type="bullet">
+/// <item><c>EncodeToIds</c>/<c>EncodeToTokens</c>/<c>CountTokens</c> give the ids of <see cref="Encode(string, bool)"/>, with
+/// BOS when <see cref="AddBeginningOfSentence"/>; <c>maxTokenCount</c> is honoured (never cutting between the byte pieces
+/// of one character); <c>considerPreTokenization</c> and <c>considerNormalization</c> are ignored: the added-token split
+/// and sentencepiece's normalisation define the ids, so there is no separate <see cref="Tokenizer.PreTokenizer"/> or
+/// <see cref="Tokenizer.Normalizer"/> to skip (both are null);</item>
+/// <item><see cref="EncodedToken.Offset"/> ranges index the input text itself (normalised text is always null): a piece
+/// covers its characters (a <c>▁</c> from a space covers that space, the dummy-prefix <c>▁</c> nothing), the first byte
+/// piece of a character covers the character and its other byte pieces are empty at its end, an added token covers its
+/// name, BOS is empty at 0, and whitespace stripped around added tokens is covered by no token;</item>
+/// <item><c>Decode</c> equals <see cref="Decode(ReadOnlySpan{int})"/>.</item>
+/// </list>
+/// <para>Immutable after construction: all encode and decode methods are safe to call concurrently. A
+/// <see cref="RoiIncrementalDecoder"/> from <see cref="CreateStream"/> holds per-sequence state and is not.</para>
 /// </summary>
-public sealed class RoiTokenizer
+public sealed class RoiTokenizer : Tokenizer
 {
     private readonly SentencePieceModel _model;
     private readonly Dictionary<string, int> _added;
@@ -33,10 +50,15 @@ public sealed class RoiTokenizer
     /// <param name="addedTokens">Added token text → id; ids must lie past the base vocabulary and be distinct.</param>
     /// <param name="bosId">Beginning-of-sentence id (base vocabulary).</param>
     /// <param name="eosId">End-of-sentence id (base vocabulary).</param>
+    /// <param name="addBeginningOfSentence">
+    /// Whether the <see cref="Tokenizer"/> methods (<c>EncodeToIds</c>, <c>EncodeToTokens</c>, <c>CountTokens</c>, …) prepend
+    /// BOS, as the manifest's <c>add_bos</c> says; <see cref="Encode(string, bool)"/> takes it per call.
+    /// </param>
     /// <exception cref="InvalidDataException">The model stream is not a valid SentencePiece model.</exception>
     /// <exception cref="NotSupportedException">The model is not BPE with identity normalisation.</exception>
     /// <exception cref="ArgumentException">An added token or a special id is invalid.</exception>
-    public RoiTokenizer(Stream modelStream, IReadOnlyDictionary<string, int> addedTokens, int bosId, int eosId)
+    public RoiTokenizer(
+        Stream modelStream, IReadOnlyDictionary<string, int> addedTokens, int bosId, int eosId, bool addBeginningOfSentence = true)
     {
         ArgumentNullException.ThrowIfNull(modelStream);
         ArgumentNullException.ThrowIfNull(addedTokens);
@@ -53,6 +75,7 @@ public sealed class RoiTokenizer
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(eosId, baseCount);
         BosId = bosId;
         EosId = eosId;
+        AddBeginningOfSentence = addBeginningOfSentence;
 
         _added = new Dictionary<string, int>(StringComparer.Ordinal);
         _addedById = [];
@@ -83,6 +106,9 @@ public sealed class RoiTokenizer
         _addedLongestFirst = [.. _added.Keys.OrderByDescending(k => k.Length).ThenBy(k => k, StringComparer.Ordinal)];
         _addedSearch = _added.Count > 0 ? SearchValues.Create(_addedLongestFirst, StringComparison.Ordinal) : null;
     }
+
+    /// <summary>Whether the <see cref="Tokenizer"/> methods prepend BOS (see the constructor).</summary>
+    public bool AddBeginningOfSentence { get; }
 
     /// <summary>Beginning-of-sentence id.</summary>
     public int BosId { get; }
@@ -129,9 +155,15 @@ public sealed class RoiTokenizer
     public void Encode(ReadOnlySpan<char> text, List<int> output, bool addBos = true)
     {
         ArgumentNullException.ThrowIfNull(output);
+        EncodeCore(text, output, null, addBos);
+    }
+
+    private void EncodeCore(ReadOnlySpan<char> text, List<int> output, List<Range>? offsets, bool addBos)
+    {
         if (addBos)
         {
             output.Add(BosId);
+            offsets?.Add(new Range(0, 0));
         }
 
         var pos = 0;
@@ -141,9 +173,12 @@ public sealed class RoiTokenizer
             var rest = text[pos..];
             var at = _addedSearch is null ? -1 : rest.IndexOfAny(_addedSearch);
             var chunk = at < 0 ? rest : rest[..at];
+            var chunkStart = pos;
             if (afterAdded)
             {
-                chunk = PythonText.TrimStart(chunk);
+                var trimmed = PythonText.TrimStart(chunk);
+                chunkStart += chunk.Length - trimmed.Length;
+                chunk = trimmed;
             }
 
             if (at >= 0)
@@ -153,7 +188,7 @@ public sealed class RoiTokenizer
 
             if (!chunk.IsEmpty)
             {
-                _model.Encode(chunk, output);
+                _model.Encode(chunk, output, offsets, chunkStart);
             }
 
             if (at < 0)
@@ -163,6 +198,7 @@ public sealed class RoiTokenizer
 
             var token = LongestAddedAt(rest[at..]);
             output.Add(_added[token]);
+            offsets?.Add(new Range(pos + at, pos + at + token.Length));
             pos += at + token.Length;
             afterAdded = true;
         }
@@ -218,25 +254,210 @@ public sealed class RoiTokenizer
         var run = default(SentencePieceModel.DecodeRun);
         foreach (var id in ids)
         {
-            if (_addedById.TryGetValue(id, out var name))
-            {
-                run.Finish(output);
-                output.Append(name);
-            }
-            else
-            {
-                run.Add(_model, id, output);
-            }
+            AppendDecoded(ref run, id, output);
         }
 
         run.Finish(output);
     }
 
-    private void CheckId(int id)
+    /// <summary>
+    /// Creates an incremental decoder for one sequence of ids (a generated answer): its <see cref="RoiIncrementalDecoder.Decode"/>
+    /// returns the text each new id adds, so the concatenated outputs (and a final <see cref="RoiIncrementalDecoder.Flush"/>)
+    /// equal <see cref="Decode(ReadOnlySpan{int})"/> of all the ids, at O(1) cost per id.
+    /// </summary>
+    public RoiIncrementalDecoder CreateStream() => new(this, _model);
+
+    /// <summary>Appends the text <paramref name="id"/> makes final; <paramref name="run"/> carries the state between ids.</summary>
+    internal void AppendDecoded(ref SentencePieceModel.DecodeRun run, int id, StringBuilder output)
+    {
+        if (TryGetAddedToken(id, out var name))
+        {
+            run.Finish(output);
+            output.Append(name);
+        }
+        else
+        {
+            run.Add(_model, id, output);
+        }
+    }
+
+    /// <summary>The name of an added token id.</summary>
+    internal bool TryGetAddedToken(int id, [MaybeNullWhen(false)] out string name)
+    {
+        if (id < _model.Count)
+        {
+            name = null;
+            return false;
+        }
+
+        return _addedById.TryGetValue(id, out name);
+    }
+
+    internal void CheckId(int id)
     {
         if (id < 0 || id >= VocabSize || (id >= _model.Count && !_addedById.ContainsKey(id)))
         {
             throw new ArgumentOutOfRangeException(nameof(id), id, $"Token id {id} is not in the vocabulary (size {VocabSize}).");
         }
     }
+
+    // ------------------------------------------------------------ Microsoft.ML.Tokenizers.Tokenizer
+
+    /// <inheritdoc/>
+    protected override EncodeResults<EncodedToken> EncodeToTokens(string? text, ReadOnlySpan<char> textSpan, EncodeSettings settings)
+    {
+        var input = text is null ? textSpan : text.AsSpan();
+        var maxTokenCount = CheckMaxTokenCount(settings.MaxTokenCount);
+        var ids = new List<int>((input.Length / 3) + 2);
+        var offsets = new List<Range>(ids.Capacity);
+        EncodeCore(input, ids, offsets, AddBeginningOfSentence);
+        var count = CountFromStart(ids, offsets, maxTokenCount, input.Length, out var charsConsumed);
+        var tokens = new EncodedToken[count];
+        for (var i = 0; i < count; i++)
+        {
+            tokens[i] = new EncodedToken(ids[i], GetPiece(ids[i]), offsets[i]);
+        }
+
+        return new EncodeResults<EncodedToken> { Tokens = tokens, NormalizedText = null, CharsConsumed = charsConsumed };
+    }
+
+    /// <inheritdoc/>
+    protected override EncodeResults<int> EncodeToIds(string? text, ReadOnlySpan<char> textSpan, EncodeSettings settings)
+    {
+        var input = text is null ? textSpan : text.AsSpan();
+        var maxTokenCount = CheckMaxTokenCount(settings.MaxTokenCount);
+        var ids = new List<int>((input.Length / 3) + 2);
+        if (maxTokenCount == int.MaxValue)
+        {
+            EncodeCore(input, ids, null, AddBeginningOfSentence);
+            return new EncodeResults<int> { Tokens = ids, NormalizedText = null, CharsConsumed = input.Length };
+        }
+
+        var offsets = new List<Range>(ids.Capacity);
+        EncodeCore(input, ids, offsets, AddBeginningOfSentence);
+        var count = CountFromStart(ids, offsets, maxTokenCount, input.Length, out var charsConsumed);
+        ids.RemoveRange(count, ids.Count - count);
+        return new EncodeResults<int> { Tokens = ids, NormalizedText = null, CharsConsumed = charsConsumed };
+    }
+
+    /// <inheritdoc/>
+    protected override int CountTokens(string? text, ReadOnlySpan<char> textSpan, EncodeSettings settings) =>
+        EncodeToIds(text, textSpan, settings).Tokens.Count;
+
+    /// <inheritdoc/>
+    protected override int GetIndexByTokenCount(
+        string? text, ReadOnlySpan<char> textSpan, EncodeSettings settings, bool fromEnd, out string? normalizedText, out int tokenCount)
+    {
+        var input = text is null ? textSpan : text.AsSpan();
+        var maxTokenCount = CheckMaxTokenCount(settings.MaxTokenCount);
+        var ids = new List<int>((input.Length / 3) + 2);
+        var offsets = new List<Range>(ids.Capacity);
+        EncodeCore(input, ids, offsets, AddBeginningOfSentence);
+        normalizedText = null;
+        if (!fromEnd)
+        {
+            tokenCount = CountFromStart(ids, offsets, maxTokenCount, input.Length, out var charsConsumed);
+            return charsConsumed;
+        }
+
+        // The last tokens: start at the first one that is not a later byte piece of a character.
+        var first = ids.Count - Math.Min(maxTokenCount, ids.Count);
+        while (first < ids.Count && IsCharacterContinuation(ids, offsets, first))
+        {
+            first++;
+        }
+
+        tokenCount = ids.Count - first;
+        return first < ids.Count ? offsets[first].Start.Value : input.Length;
+    }
+
+    /// <inheritdoc/>
+    public override string Decode(IEnumerable<int> ids)
+    {
+        ArgumentNullException.ThrowIfNull(ids);
+        return ids switch
+        {
+            int[] array => Decode(new ReadOnlySpan<int>(array)),
+            List<int> list => Decode((ReadOnlySpan<int>)CollectionsMarshal.AsSpan(list)),
+            _ => Decode(new ReadOnlySpan<int>(ids.ToArray())),
+        };
+    }
+
+    /// <summary>
+    /// Decodes into <paramref name="destination"/>. When the whole text does not fit, writes the text of the longest prefix
+    /// of ids that fits and ends on a whole character (no byte pieces held back), so <paramref name="charsWritten"/> chars
+    /// are <see cref="Decode(ReadOnlySpan{int})"/> of the first <paramref name="idsConsumed"/> ids.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">An id is negative or not in the vocabulary.</exception>
+    public override OperationStatus Decode(IEnumerable<int> ids, Span<char> destination, out int idsConsumed, out int charsWritten)
+    {
+        ArgumentNullException.ThrowIfNull(ids);
+        var sb = new StringBuilder();
+        var run = default(SentencePieceModel.DecodeRun);
+        int consumed = 0, safeIds = 0, safeChars = 0;
+        var fits = true;
+        foreach (var id in ids)
+        {
+            CheckId(id);
+            AppendDecoded(ref run, id, sb);
+            if (sb.Length > destination.Length)
+            {
+                fits = false;
+                break;
+            }
+
+            consumed++;
+            if (!run.HasPendingBytes)
+            {
+                safeIds = consumed;
+                safeChars = sb.Length;
+            }
+        }
+
+        if (fits)
+        {
+            run.Finish(sb);
+            if (sb.Length <= destination.Length)
+            {
+                sb.CopyTo(0, destination, sb.Length);
+                idsConsumed = consumed;
+                charsWritten = sb.Length;
+                return OperationStatus.Done;
+            }
+        }
+
+        sb.CopyTo(0, destination, safeChars);
+        idsConsumed = safeIds;
+        charsWritten = safeChars;
+        return OperationStatus.DestinationTooSmall;
+    }
+
+    private static int CheckMaxTokenCount(int maxTokenCount)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxTokenCount, nameof(EncodeSettings.MaxTokenCount));
+        return maxTokenCount;
+    }
+
+    /// <summary>How many of the first tokens to keep (at most <paramref name="maxTokenCount"/>, whole characters only).</summary>
+    private int CountFromStart(List<int> ids, List<Range> offsets, int maxTokenCount, int textLength, out int charsConsumed)
+    {
+        if (ids.Count <= maxTokenCount)
+        {
+            charsConsumed = textLength;
+            return ids.Count;
+        }
+
+        var count = maxTokenCount;
+        while (count > 0 && IsCharacterContinuation(ids, offsets, count))
+        {
+            count--;
+        }
+
+        charsConsumed = count > 0 ? offsets[count - 1].End.Value : 0;
+        return count;
+    }
+
+    // A byte piece after the first of its character (those cover no text, see the class remarks).
+    private bool IsCharacterContinuation(List<int> ids, List<Range> offsets, int index) =>
+        ids[index] < _model.Count && _model.IsByte(ids[index]) && offsets[index].Start.Value == offsets[index].End.Value;
 }

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 
@@ -353,7 +354,15 @@ internal sealed class SentencePieceModel
     }
 
     /// <summary>Encodes <paramref name="text"/> like <c>SentencePieceProcessor.encode(text)</c>, appending ids to <paramref name="output"/>.</summary>
-    public void Encode(ReadOnlySpan<char> text, List<int> output)
+    /// <param name="text">The text (one chunk between added tokens).</param>
+    /// <param name="output">Receives the ids.</param>
+    /// <param name="offsets">
+    /// When not null, receives one range per id: the characters of <paramref name="text"/> (shifted by
+    /// <paramref name="origin"/>) that the piece covers. The dummy-prefix <c>▁</c> covers nothing; of the byte pieces of one
+    /// character the first covers the character and the others are empty at its end.
+    /// </param>
+    /// <param name="origin">Added to every offset (where <paramref name="text"/> starts in the caller's text).</param>
+    public void Encode(ReadOnlySpan<char> text, List<int> output, List<Range>? offsets = null, int origin = 0)
     {
         if (text.IsEmpty)
         {
@@ -401,6 +410,7 @@ internal sealed class SentencePieceModel
             }
 
             var s = norm.AsSpan(0, w);
+            var sink = new Sink(output, offsets, origin, AddDummyPrefix ? 1 : 0);
             var count = SplitSymbols(s, symbols);
             var heapCount = 0;
             Dictionary<string, (string, string)>? revMerge = null;
@@ -432,17 +442,16 @@ internal sealed class SentencePieceModel
                 MaybeAddPair(s, symbols, heap, ref heapCount, top.Left, left.Next, ref revMerge);
             }
 
-            var prevUnknown = false;
             for (var i = 0; i >= 0 && count > 0; i = symbols[i].Next)
             {
                 var piece = s.Slice(symbols[i].Start, symbols[i].Length);
                 if (revMerge is not null)
                 {
-                    Resegment(piece.ToString(), revMerge, output, ref prevUnknown);
+                    Resegment(piece.ToString(), symbols[i].Start, revMerge, ref sink);
                 }
                 else
                 {
-                    Emit(piece, PieceToId(piece), output, ref prevUnknown);
+                    Emit(piece, symbols[i].Start, PieceToId(piece), ref sink);
                 }
             }
         }
@@ -518,40 +527,76 @@ internal sealed class SentencePieceModel
         }
     }
 
-    private void Resegment(string piece, Dictionary<string, (string Left, string Right)> revMerge, List<int> output, ref bool prevUnknown)
+    private void Resegment(string piece, int start, Dictionary<string, (string Left, string Right)> revMerge, ref Sink sink)
     {
         var id = PieceToId(piece);
         if (id != UnknownId && _types[id] == PieceType.Unused && revMerge.TryGetValue(piece, out var parts))
         {
-            Resegment(parts.Left, revMerge, output, ref prevUnknown);
-            Resegment(parts.Right, revMerge, output, ref prevUnknown);
+            Resegment(parts.Left, start, revMerge, ref sink);
+            Resegment(parts.Right, start + parts.Left.Length, revMerge, ref sink);
             return;
         }
 
-        Emit(piece, id, output, ref prevUnknown);
+        Emit(piece, start, id, ref sink);
     }
 
-    private void Emit(ReadOnlySpan<char> piece, int id, List<int> output, ref bool prevUnknown)
+    /// <summary>Emits one piece found at <paramref name="start"/> of the normalised text.</summary>
+    private void Emit(ReadOnlySpan<char> piece, int start, int id, ref Sink sink)
     {
         var isUnknown = id == UnknownId;
         if (isUnknown && ByteFallback)
         {
-            Span<byte> small = stackalloc byte[16];
-            var max = Encoding.UTF8.GetMaxByteCount(piece.Length);
-            var bytes = max <= small.Length ? small : new byte[max];
-            var n = Encoding.UTF8.GetBytes(piece, bytes);
-            foreach (var b in bytes[..n])
+            // The UTF-8 bytes of each character (lone surrogates are already U+FFFD).
+            Span<byte> bytes = stackalloc byte[4];
+            var pos = 0;
+            while (pos < piece.Length)
             {
-                output.Add(_byteToId[b]);
+                var len = char.IsHighSurrogate(piece[pos]) && pos + 1 < piece.Length && char.IsLowSurrogate(piece[pos + 1]) ? 2 : 1;
+                var n = Encoding.UTF8.GetBytes(piece.Slice(pos, len), bytes);
+                var end = start + pos + len;
+                for (var j = 0; j < n; j++)
+                {
+                    sink.Add(_byteToId[bytes[j]], j == 0 ? start + pos : end, end);
+                }
+
+                pos += len;
             }
         }
-        else if (!(isUnknown && prevUnknown))
+        else if (isUnknown && sink.PreviousUnknown)
         {
             // Without byte fallback, sentencepiece merges a run of unknown pieces into one.
-            output.Add(id);
+            sink.ExtendLast(start + piece.Length);
+        }
+        else
+        {
+            sink.Add(id, start, start + piece.Length);
         }
 
-        prevUnknown = isUnknown;
+        sink.PreviousUnknown = isUnknown;
+    }
+
+    /// <summary>Where <see cref="Emit"/> writes: ids and, when asked, their ranges mapped back to the caller's text.</summary>
+    private struct Sink(List<int> ids, List<Range>? offsets, int origin, int prefix)
+    {
+        public bool PreviousUnknown;
+
+        /// <summary>Adds an id covering normalised positions [<paramref name="start"/>, <paramref name="end"/>).</summary>
+        public readonly void Add(int id, int start, int end)
+        {
+            ids.Add(id);
+            offsets?.Add(new Range(Map(start), Map(end)));
+        }
+
+        public readonly void ExtendLast(int end)
+        {
+            if (offsets is not null)
+            {
+                offsets[^1] = new Range(offsets[^1].Start, Map(end));
+            }
+        }
+
+        // Normalised position → caller position: the dummy prefix maps to the start of the text, every other character 1:1.
+        private readonly int Map(int normalized) => origin + Math.Max(normalized - prefix, 0);
     }
 
     // Max-heap on (score, then smallest left) — sentencepiece's agenda order.
@@ -609,12 +654,11 @@ internal sealed class SentencePieceModel
 
     // ---------------------------------------------------------------- decode
 
-    /// <summary>Whether <paramref name="id"/> is a byte piece; <paramref name="value"/> is its byte.</summary>
-    public bool TryGetByte(int id, out int value)
-    {
-        value = _idToByte[id];
-        return value >= 0;
-    }
+    /// <summary>Whether <paramref name="id"/> is a byte piece.</summary>
+    public bool IsByte(int id) => _idToByte[id] >= 0;
+
+    /// <summary>A cached one-character string for an ASCII character.</summary>
+    public string AsciiText(char c) => _singleByteText[c];
 
     /// <summary>
     /// <c>SentencePieceProcessor.decode(ids)</c> for one piece alone, without allocating: control → "", unk → unk surface,
@@ -638,40 +682,48 @@ internal sealed class SentencePieceModel
 
     /// <summary>
     /// Decoding state for one run of base-vocabulary ids (sentencepiece decodes each run on its own: the leading
-    /// <c>▁</c> of the first piece is dropped per run).
+    /// <c>▁</c> of the first piece is dropped per run). Text is produced as soon as it is final: a byte piece that
+    /// completes a UTF-8 character gives that character, a byte that cannot continue the pending ones gives U+FFFD, and
+    /// only the bytes of an incomplete character (at most 3) are held back. The output is therefore the same whether a run
+    /// is decoded at once or id by id (<see cref="RoiIncrementalDecoder"/>).
     /// </summary>
     internal struct DecodeRun
     {
-        private byte[]? _bytes;
-        private int _byteCount;
+        private uint _pending; // held-back bytes of an incomplete character, the first in the lowest 8 bits
+        private int _pendingCount;
         private bool _textStarted;
         private bool _bosWsSeen;
-        private bool _bosWsDone; // sentencepiece's is_bos_ws, inverted: once false it stays false
+        private bool _bosWsDone; // sentencepiece's is_bos_ws, inverted: once true it stays true
 
+        /// <summary>Whether bytes of an incomplete UTF-8 character are held back.</summary>
+        public readonly bool HasPendingBytes => _pendingCount > 0;
+
+        /// <summary>Adds a base id, appending the text it makes final to <paramref name="output"/>.</summary>
         public void Add(SentencePieceModel model, int id, StringBuilder output)
         {
-            var type = model._types[id];
-            if (type == PieceType.Byte)
+            var b = model._idToByte[id];
+            if (b >= 0)
             {
-                _bytes ??= ArrayPool<byte>.Shared.Rent(16);
-                if (_byteCount == _bytes.Length)
-                {
-                    var bigger = ArrayPool<byte>.Shared.Rent(_bytes.Length * 2);
-                    _bytes.AsSpan(0, _byteCount).CopyTo(bigger);
-                    ArrayPool<byte>.Shared.Return(_bytes);
-                    _bytes = bigger;
-                }
-
-                _bytes[_byteCount++] = (byte)model._idToByte[id];
+                AddByte((byte)b, output);
                 return;
             }
 
             FlushBytes(output);
+            output.Append(PieceText(model, id));
+        }
+
+        /// <summary>
+        /// The text of a piece that is not a byte piece, with the run's state updated; the caller has flushed any pending
+        /// bytes first. Returns the model's cached strings, so it does not allocate.
+        /// </summary>
+        public string PieceText(SentencePieceModel model, int id)
+        {
+            Debug.Assert(_pendingCount == 0 && model._idToByte[id] < 0, "Flush pending bytes before a non-byte piece.");
             _bosWsDone |= _bosWsSeen || _textStarted;
             var isBosWs = !_bosWsDone;
             string text;
             _bosWsSeen = false;
-            switch (type)
+            switch (model._types[id])
             {
                 case PieceType.Control:
                     text = "";
@@ -694,51 +746,64 @@ internal sealed class SentencePieceModel
                     break;
             }
 
-            output.Append(text);
             _textStarted |= text.Length > 0;
+            return text;
         }
 
-        /// <summary>Ends the run: pending bytes are decoded and the state is reset for the next run.</summary>
+        /// <summary>Ends the run: pending bytes become U+FFFD each and the state is reset for the next run.</summary>
         public void Finish(StringBuilder output)
         {
             FlushBytes(output);
-            if (_bytes is not null)
-            {
-                ArrayPool<byte>.Shared.Return(_bytes);
-                _bytes = null;
-            }
-
-            _textStarted = false;
-            _bosWsSeen = false;
-            _bosWsDone = false;
+            this = default;
         }
 
-        private void FlushBytes(StringBuilder output)
+        private void AddByte(byte value, StringBuilder output)
         {
-            if (_byteCount == 0)
+            _textStarted = true; // these bytes will give at least one character
+            Span<byte> bytes = stackalloc byte[4];
+            for (var i = 0; i < _pendingCount; i++)
             {
-                return;
+                bytes[i] = (byte)(_pending >> (8 * i));
             }
 
-            var bytes = _bytes.AsSpan(0, _byteCount);
+            bytes[_pendingCount] = value;
+            var rest = bytes[..(_pendingCount + 1)];
             Span<char> chars = stackalloc char[2];
-            while (!bytes.IsEmpty)
+            while (!rest.IsEmpty)
             {
-                if (Rune.DecodeFromUtf8(bytes, out var rune, out var consumed) == OperationStatus.Done)
+                var status = Rune.DecodeFromUtf8(rest, out var rune, out var consumed);
+                if (status == OperationStatus.Done)
                 {
                     output.Append(chars[..rune.EncodeToUtf16(chars)]);
-                    bytes = bytes[consumed..];
+                    rest = rest[consumed..];
+                }
+                else if (status == OperationStatus.NeedMoreData)
+                {
+                    break; // a valid prefix of a character: hold it back
                 }
                 else
                 {
                     // sentencepiece maps each structurally invalid byte to U+FFFD on its own.
                     output.Append('\uFFFD');
-                    bytes = bytes[1..];
+                    rest = rest[1..];
                 }
             }
 
-            _byteCount = 0;
-            _textStarted = true;
+            Debug.Assert(rest.Length <= 3, "An incomplete UTF-8 character has at most 3 bytes.");
+            _pendingCount = rest.Length;
+            _pending = 0;
+            for (var i = 0; i < rest.Length; i++)
+            {
+                _pending |= (uint)rest[i] << (8 * i);
+            }
+        }
+
+        private void FlushBytes(StringBuilder output)
+        {
+            // Held-back bytes are a lead byte and its valid continuations; cut short, each of them is invalid on its own.
+            output.Append('\uFFFD', _pendingCount);
+            _pendingCount = 0;
+            _pending = 0;
         }
     }
 

@@ -331,8 +331,9 @@ function placeAskError(err, offset) {
     showError(ui.questionError, `Not answered: ${regionTag(region)} was refused (see the region list).`);
     return;
   }
-  if (err instanceof ApiError && (err.status === 404 || err.status === 409)) {
+  if (err instanceof ApiError && (err.status === 404 || err.status === 409) && state.session) {
     showError(ui.sessionError, `${message} Your boxes and question are kept: start a new conversation to ask again.`);
+    refreshSession();
   }
   showError(ui.questionError, message);
 }
@@ -494,6 +495,18 @@ function adoptSession(links) {
 }
 
 // ---- conversations ----
+
+/** Reads the session's state again (after a 404 or 409: it may have expired or been deleted). */
+async function refreshSession() {
+  const s = state.session;
+  try {
+    const transcript = await getSession(s.id);
+    s.state = transcript.state;
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 404) s.state = 'deleted';
+  }
+  renderSession();
+}
 
 function startNewConversation({ push = false } = {}) {
   state.abort?.abort();

@@ -222,7 +222,7 @@ editor.addEventListener('delete', (e) => {
 editor.addEventListener('insert', (e) => insertRegion(e.detail.region));
 ui.addBox.addEventListener('click', () => {
   editor.addCentredBox();
-  ui.canvas.focus();
+  editor.focus();
 });
 ui.deleteBox.addEventListener('click', () => editor.deleteDraft(editor.selected));
 
@@ -326,7 +326,8 @@ function placeAskError(err, offset) {
   }
   const region = err instanceof ApiError ? regionFromDetail(err.detail, offset) : null;
   if (region !== null && region > offset && region <= offset + editor.drafts.length) {
-    state.boxErrors.set(region, err.detail);
+    // "region 1: ..." counts the request's boxes; say which box of the page it is
+    state.boxErrors.set(region, err.detail.replace(/^region \d+:/, `${regionTag(region)}:`));
     renderRegions();
     showError(ui.questionError, `Not answered: ${regionTag(region)} was refused (see the region list).`);
     return;

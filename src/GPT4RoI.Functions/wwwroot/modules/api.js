@@ -32,7 +32,7 @@ async function send(path, init = {}) {
     if (err?.name === 'AbortError') throw err;
     throw new ApiError({ status: 0, title: 'network error', detail: 'The server could not be reached. Check the connection and try again.' });
   }
-  if (!response.ok && response.status !== 202) throw await problemOf(response);
+  if (!response.ok) throw await problemOf(response);
   return response;
 }
 

@@ -14,6 +14,7 @@ const MIN_DRAW_CSS = 4; // a drag shorter than this (screen pixels) is a click, 
 export class BoxEditor extends EventTarget {
   constructor(canvas, { announce = () => {} } = {}) {
     super();
+    this.keepSelectionOnFocus = false;
     this.canvas = canvas;
     this.ctx = canvas.getContext('2d');
     this.announce = announce;
@@ -33,7 +34,12 @@ export class BoxEditor extends EventTarget {
     canvas.addEventListener('pointercancel', (e) => this.onPointerUp(e, true));
     canvas.addEventListener('lostpointercapture', (e) => this.drag && this.onPointerUp(e, false));
     canvas.addEventListener('keydown', (e) => this.onKeyDown(e));
-    canvas.addEventListener('focus', () => this.render());
+    canvas.addEventListener('focus', () => {
+      // Tabbing in starts the walk over the boxes afresh; a click or the page's own focus() keeps the selection.
+      if (this.keepSelectionOnFocus) this.keepSelectionOnFocus = false;
+      else if (this.selected >= 0) this.select(-1, { announce: false });
+      this.render();
+    });
     canvas.addEventListener('blur', () => this.render());
     this.resizeObserver = new ResizeObserver(() => this.layout());
     this.resizeObserver.observe(canvas.parentElement);
@@ -116,6 +122,12 @@ export class BoxEditor extends EventTarget {
     this.dispatchEvent(new CustomEvent('delete', { detail: { region } }));
     this.changed('delete');
     this.announce(`${regionTag(region)} deleted`);
+  }
+
+  /** Focuses the canvas without clearing the selection. */
+  focus() {
+    if (document.activeElement !== this.canvas) this.keepSelectionOnFocus = true;
+    this.canvas.focus({ preventScroll: true });
   }
 
   // ---- layout and drawing ----
@@ -224,7 +236,7 @@ export class BoxEditor extends EventTarget {
   onPointerDown(e) {
     if (!this.image || !this.enabled || (e.pointerType === 'mouse' && e.button !== 0)) return;
     e.preventDefault();
-    this.canvas.focus({ preventScroll: true });
+    this.focus();
     this.canvas.setPointerCapture(e.pointerId);
     const p = this.point(e);
     const r = this.radius(e);
@@ -316,15 +328,11 @@ export class BoxEditor extends EventTarget {
     if (!this.image) return;
     const n = this.drafts.length;
     if (e.key === 'Tab' && !e.altKey && !e.ctrlKey && !e.metaKey) {
-      // Tab walks the draft boxes; past the last (or before the first) focus leaves the canvas as usual.
-      const next = e.shiftKey ? (this.selected < 0 ? -1 : this.selected - 1) : this.selected + 1;
+      // Tab walks the draft boxes (Shift+Tab backwards, from the last); past the end focus leaves as usual.
+      const next = e.shiftKey ? (this.selected < 0 ? n - 1 : this.selected - 1) : this.selected + 1;
       if (n > 0 && next >= 0 && next < n) {
         e.preventDefault();
         this.select(next);
-      } else if (e.shiftKey && this.selected === 0) {
-        e.preventDefault();
-        this.select(-1);
-        this.announce('No box selected');
       } else {
         this.select(-1, { announce: false });
       }

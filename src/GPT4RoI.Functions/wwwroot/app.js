@@ -72,6 +72,7 @@ function describeError(err) {
   if (!(err instanceof ApiError)) return err?.message || String(err);
   if (err.status === 503) return `The server is busy${err.retryAfter ? `; try again in ${err.retryAfter} s` : '; try again shortly'}.`;
   if (err.status === 0) return err.detail;
+  if (err.status === 401 || err.status === 403) return `The API refused the request (HTTP ${err.status}): open this page with ?code=<function key> in its address.`;
   const title = err.title && err.title !== 'error' ? `${err.title[0].toUpperCase()}${err.title.slice(1)}` : `Error ${err.status}`;
   return err.detail ? `${title}: ${err.detail}` : title;
 }

@@ -55,7 +55,7 @@ const state = {
 
 const editor = new BoxEditor(ui.canvas, { announce });
 
-// ---- small helpers ----
+// ---- small utilities ----
 
 function announce(text) {
   ui.announcer.textContent = '';

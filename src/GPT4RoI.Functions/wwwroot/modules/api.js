@@ -1,0 +1,170 @@
+// The HTTP API of docs/api.md: sessions, the streaming single query, health, and the detector.
+// Every call forwards the page's ?code= (Functions key). Errors become ApiError with the problem's fields.
+
+import { apiBase, functionKey } from './config.js';
+import { isEventStream, readSse } from './sse.js';
+
+/** An API failure: RFC 7807 fields (status, title, detail) plus any extensions (turn_id, code, ...). */
+export class ApiError extends Error {
+  constructor({ status = 0, title = 'error', detail = '', retryAfter = null, ...extensions } = {}) {
+    super(detail || title);
+    this.name = 'ApiError';
+    this.status = status;
+    this.title = title;
+    this.detail = detail;
+    this.retryAfter = retryAfter;
+    this.extensions = extensions;
+  }
+}
+
+/** The absolute URL of an API path, with ?code= when the page has one. */
+export function apiUrl(path) {
+  const url = new URL(path.replace(/^\//, ''), apiBase);
+  if (functionKey) url.searchParams.set('code', functionKey);
+  return url.toString();
+}
+
+async function send(path, init = {}) {
+  let response;
+  try {
+    response = await fetch(apiUrl(path), { credentials: 'same-origin', ...init });
+  } catch (err) {
+    if (err?.name === 'AbortError') throw err;
+    throw new ApiError({ status: 0, title: 'network error', detail: 'The server could not be reached. Check the connection and try again.' });
+  }
+  if (!response.ok) throw await problemOf(response);
+  return response;
+}
+
+/** Reads a failed response as problem details (or whatever text it has). */
+export async function problemOf(response) {
+  const type = (response.headers.get('content-type') || '').toLowerCase();
+  const retry = response.headers.get('retry-after');
+  let body = null;
+  try {
+    body = type.includes('json') ? await response.json() : { detail: (await response.text()).slice(0, 500) };
+  } catch {
+    body = null;
+  }
+  const { status, title, detail, type: _type, instance: _instance, ...extensions } = body || {};
+  return new ApiError({
+    ...extensions,
+    status: status || response.status,
+    title: title || response.statusText || `HTTP ${response.status}`,
+    detail: detail || '',
+    retryAfter: retry ? Number(retry) || retry : null,
+  });
+}
+
+/** The error an SSE "error" event carries: {status, detail} (+ title, turn_id, code where given). */
+function streamError(data) {
+  let body = {};
+  try {
+    body = JSON.parse(data);
+  } catch {
+    body = { detail: data };
+  }
+  return new ApiError({ ...body, status: body.status || 500, title: body.title || 'error', detail: body.detail || '' });
+}
+
+/**
+ * Reads an answer that may come as JSON or as server-sent events. Events: "session" (a created session's
+ * links, before any token), "token" {id, text}, "result" (the final body), "error" {status, detail}.
+ */
+async function readAnswer(response, { onToken, onSession, signal } = {}) {
+  if (!isEventStream(response)) {
+    const body = response.status === 204 ? null : await response.json();
+    return { status: response.status, body };
+  }
+  let result = null;
+  for await (const ev of readSse(response.body, signal)) {
+    if (ev.event === 'token') onToken?.(JSON.parse(ev.data));
+    else if (ev.event === 'session') onSession?.(JSON.parse(ev.data));
+    else if (ev.event === 'result') result = JSON.parse(ev.data);
+    else if (ev.event === 'error') throw streamError(ev.data);
+  }
+  if (!result) throw new ApiError({ status: 0, title: 'stream ended', detail: 'The answer stream ended before its result; try again.' });
+  return { status: response.status, body: result };
+}
+
+/** GET /api/health → {status, model, variant, execution_provider, image_cache, detector?}. */
+export async function getHealth({ signal } = {}) {
+  const response = await send('health', { headers: { Accept: 'application/json' }, signal });
+  return response.json();
+}
+
+function imageForm(image, filename, request) {
+  const form = new FormData();
+  form.append('image', image, filename || 'image');
+  // A plain field, not a file part: the server reads it as the form value "request".
+  if (request) form.append('request', JSON.stringify(request));
+  return form;
+}
+
+const accept = (stream) => (stream ? 'text/event-stream, application/json;q=0.9' : 'application/json');
+
+/**
+ * POST /api/query, streamed: multipart image + request {question, regions, stream: true}, Accept:
+ * text/event-stream. Calls onToken({id, text}) per token; resolves with the result document.
+ */
+export async function streamQuery({ image, filename, question, regions, onToken, signal }) {
+  const response = await send('query', {
+    method: 'POST',
+    headers: { Accept: 'text/event-stream' },
+    body: imageForm(image, filename, { question, regions, stream: true }),
+    signal,
+  });
+  return (await readAnswer(response, { onToken, signal })).body;
+}
+
+/**
+ * POST /api/sessions: multipart image + request {question, regions}. 201 {id, status_url, turns_url, state,
+ * turn_id?, turn?}. When stream is true the page asks for events (a server that streams sessions sends
+ * "session", tokens, then "result"); a JSON answer is read the same way.
+ */
+export async function createSession({ image, filename, question, regions, stream = false, onToken, onSession, signal }) {
+  const request = question ? { question, regions } : undefined;
+  const response = await send('sessions', {
+    method: 'POST',
+    headers: { Accept: accept(stream) },
+    body: imageForm(image, filename, request),
+    signal,
+  });
+  return readAnswer(response, { onToken, onSession, signal });
+}
+
+/**
+ * POST /api/sessions/{id}/turns: JSON {question, regions} with only the NEW boxes. 200 the turn; 202
+ * {id, turn_id, status: "pending", status_url}; 422 a recorded failed turn (ApiError with turn_id, code).
+ */
+export async function submitTurn(id, { question, regions, stream = false, onToken, signal }) {
+  const response = await send(`sessions/${encodeURIComponent(id)}/turns`, {
+    method: 'POST',
+    headers: { Accept: accept(stream), 'Content-Type': 'application/json' },
+    body: JSON.stringify({ question, regions }),
+    signal,
+  });
+  return readAnswer(response, { onToken, signal });
+}
+
+/** GET /api/sessions/{id} → the transcript {id, state, image: {sha256, size, source}, turns, runtime_status, ...}. */
+export async function getSession(id, { signal } = {}) {
+  const response = await send(`sessions/${encodeURIComponent(id)}`, { headers: { Accept: 'application/json' }, signal });
+  return response.json();
+}
+
+/** DELETE /api/sessions/{id} → 204. */
+export async function deleteSession(id) {
+  await send(`sessions/${encodeURIComponent(id)}`, { method: 'DELETE' });
+}
+
+/** POST /api/describe (the detector; not served yet): multipart image → {detections: [{box, label, score, answer}]}. */
+export async function describeImage({ image, filename, signal }) {
+  const response = await send('describe', {
+    method: 'POST',
+    headers: { Accept: 'application/json' },
+    body: imageForm(image, filename),
+    signal,
+  });
+  return response.json();
+}

@@ -1,6 +1,7 @@
 using GPT4RoI.Cli;
 
 using var cts = new CancellationTokenSource();
+
 Console.CancelKeyPress += (_, e) =>
 {
     e.Cancel = true;

@@ -4,7 +4,6 @@ using Azure.Storage.Blobs;
 using Azure.Storage.Queues;
 using GPT4RoI.Core.Imaging;
 using GPT4RoI.Core.Inference;
-using GPT4RoI.Core.Models;
 using GPT4RoI.Core.Services;
 using GPT4RoI.Functions.Http;
 using GPT4RoI.Functions.Jobs;

@@ -1,7 +1,6 @@
+using System.Globalization;
 using GPT4RoI.Core.Errors;
 using GPT4RoI.Core.Inference;
-using System.Globalization;
-using System.Text.Json;
 using GPT4RoI.ModelTools.Tensors;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;

@@ -1,10 +1,4 @@
-using GPT4RoI.Core.Errors;
-using GPT4RoI.Core.Inference;
 using System.Globalization;
-using System.Text.Json;
-using GPT4RoI.ModelTools.Tensors;
-using Microsoft.ML.OnnxRuntime;
-using Microsoft.ML.OnnxRuntime.Tensors;
 
 namespace GPT4RoI.ModelTools;
 

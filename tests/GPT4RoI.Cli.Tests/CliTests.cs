@@ -1,5 +1,4 @@
 using System.Text.Json;
-using GPT4RoI.Cli;
 using GPT4RoI.TestSupport;
 
 namespace GPT4RoI.Cli.Tests;

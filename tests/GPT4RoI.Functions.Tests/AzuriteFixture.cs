@@ -1,12 +1,7 @@
-using GPT4RoI.TestSupport;
 using System.Diagnostics;
 using System.Net.Sockets;
-using Azure.Storage.Blobs;
-using Azure.Storage.Queues;
-using GPT4RoI.Core.Inference;
-using GPT4RoI.Functions.Jobs;
-using GPT4RoI.Functions.Sessions;
 using GPT4RoI.Functions.Storage;
+using GPT4RoI.TestSupport;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;

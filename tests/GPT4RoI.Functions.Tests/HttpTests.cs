@@ -1,11 +1,8 @@
-using GPT4RoI.TestSupport;
 using System.Text;
 using System.Text.Json;
 using GPT4RoI.Core.Contracts;
 using GPT4RoI.Functions.Functions;
-using GPT4RoI.Functions.Jobs;
-using GPT4RoI.Functions.Sessions;
-using GPT4RoI.Functions.Storage;
+using GPT4RoI.TestSupport;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.DependencyInjection;

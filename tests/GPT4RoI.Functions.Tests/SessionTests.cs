@@ -1,5 +1,3 @@
-using GPT4RoI.TestSupport;
-using System.Text;
 using System.Text.Json;
 using GPT4RoI.Core.Contracts;
 using GPT4RoI.Core.Errors;
@@ -7,6 +5,7 @@ using GPT4RoI.Functions.Functions;
 using GPT4RoI.Functions.Http;
 using GPT4RoI.Functions.Sessions;
 using GPT4RoI.Functions.Storage;
+using GPT4RoI.TestSupport;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.DurableTask.Client;

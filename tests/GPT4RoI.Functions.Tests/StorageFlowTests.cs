@@ -1,11 +1,9 @@
-using GPT4RoI.TestSupport;
 using System.Text;
 using System.Text.Json;
 using Azure.Storage.Blobs.Models;
 using GPT4RoI.Functions.Functions;
 using GPT4RoI.Functions.Jobs;
-using GPT4RoI.Functions.Sessions;
-using GPT4RoI.Functions.Storage;
+using GPT4RoI.TestSupport;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace GPT4RoI.Functions.Tests;

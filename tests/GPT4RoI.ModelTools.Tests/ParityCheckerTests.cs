@@ -1,7 +1,7 @@
 using GPT4RoI.Core.Errors;
-using GPT4RoI.TestSupport;
 using GPT4RoI.ModelTools.Tensors;
-using GPT4RoI.ModelTools;
+using GPT4RoI.TestSupport;
+
 using static GPT4RoI.TestSupport.TinyOnnx;
 
 namespace GPT4RoI.ModelTools.Tests;

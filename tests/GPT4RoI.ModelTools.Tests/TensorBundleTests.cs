@@ -1,7 +1,7 @@
-using GPT4RoI.TestSupport;
 using System.Buffers.Binary;
 using System.Security.Cryptography;
 using GPT4RoI.ModelTools.Tensors;
+using GPT4RoI.TestSupport;
 
 namespace GPT4RoI.ModelTools.Tests;
 

@@ -16,7 +16,11 @@ public record TurnResult
     public required double PrefillMs { get; init; }
     public required double DecodeMs { get; init; }
 
+    /// <summary>The result of one answered turn.</summary>
+    /// <param name="question">The question as asked.</param>
+    /// <param name="newBoxes">The boxes the turn introduced.</param>
     /// <param name="firstRegion">The region number of the first of <paramref name="newBoxes"/>.</param>
+    /// <param name="result">The generation.</param>
     public static TurnResult From(string question, IReadOnlyList<BoundingBox> newBoxes, int firstRegion, GenerationResult result)
     {
         ArgumentNullException.ThrowIfNull(newBoxes);

@@ -1,5 +1,3 @@
-using System.Globalization;
-
 namespace GPT4RoI.Core.Imaging;
 
 /// <summary>Limits on the regions of one request.</summary>

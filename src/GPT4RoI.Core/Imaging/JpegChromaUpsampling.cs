@@ -1,6 +1,5 @@
 using System.Buffers;
 using SixLabors.ImageSharp;
-using SixLabors.ImageSharp.Advanced;
 using SixLabors.ImageSharp.PixelFormats;
 
 namespace GPT4RoI.Core.Imaging;

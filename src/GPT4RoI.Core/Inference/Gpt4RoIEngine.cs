@@ -1,8 +1,7 @@
-using System.Buffers;
 using System.Diagnostics;
 using System.Runtime.InteropServices;
-using GPT4RoI.Core.Diagnostics;
 using GPT4RoI.Core.Contracts;
+using GPT4RoI.Core.Diagnostics;
 using GPT4RoI.Core.Errors;
 using GPT4RoI.Core.Imaging;
 using GPT4RoI.Core.Models;

@@ -1,6 +1,3 @@
-using System.Security.Cryptography;
-using System.Text.Json;
-
 namespace GPT4RoI.Core.Models;
 
 /// <summary>How much of each file to check when a model folder is opened.</summary>

@@ -1,7 +1,3 @@
-using System.Globalization;
-using System.Numerics;
-using System.Text;
-
 namespace GPT4RoI.Core.Text;
 
 /// <summary>One question and its answer (null until <see cref="Conversation.SetAnswer"/>).</summary>

@@ -1,10 +1,10 @@
 using System.Text.Json;
 using Azure;
 using Azure.Storage.Blobs.Models;
-using GPT4RoI.Core.Imaging;
-using GPT4RoI.Core.Inference;
 using GPT4RoI.Core.Contracts;
 using GPT4RoI.Core.Errors;
+using GPT4RoI.Core.Imaging;
+using GPT4RoI.Core.Inference;
 using GPT4RoI.Core.Services;
 using GPT4RoI.Functions.Storage;
 using Microsoft.Extensions.Logging;

@@ -1,6 +1,3 @@
-using Azure.Storage.Blobs;
-using Azure.Storage.Queues;
-
 namespace GPT4RoI.Functions.Storage;
 
 /// <summary>Container and queue names: constants, because the trigger attributes need them at build time.</summary>

@@ -1,9 +1,9 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
-using GPT4RoI.Core.Inference;
-using Microsoft.ML.OnnxRuntime;
 using System.Security.Cryptography;
 using System.Text.Json;
+using GPT4RoI.Core.Inference;
+using Microsoft.ML.OnnxRuntime;
 
 namespace GPT4RoI.ModelTools.Tensors;
 
@@ -52,6 +52,11 @@ public sealed class TensorBundle
     public static TensorBundle Load(string jsonPath)
     {
         ArgumentException.ThrowIfNullOrEmpty(jsonPath);
+        if (!BitConverter.IsLittleEndian)
+        {
+            throw new PlatformNotSupportedException("tensor bundles are little-endian; big-endian hosts are not supported");
+        }
+
         var fullPath = System.IO.Path.GetFullPath(jsonPath);
         if (!File.Exists(fullPath))
         {
@@ -333,140 +338,70 @@ public sealed class TensorData
     /// <summary>Values as float32; float16 is widened, other dtypes are rejected.</summary>
     public float[] AsFloat32()
     {
-        var result = new float[ElementCount];
         switch (Dtype)
         {
             case TensorDtype.Float32:
-                for (var i = 0; i < result.Length; i++)
-                {
-                    result[i] = BitConverterLE.ReadSingle(_bytes, i * 4);
-                }
-
-                break;
+                return Values<float>().ToArray();
             case TensorDtype.Float16:
-                HalfPrecision.ToSingle(MemoryMarshal.Cast<byte, Half>(_bytes.AsSpan()), result);
-
-                break;
+                var result = new float[ElementCount];
+                HalfPrecision.ToSingle(Values<Half>(), result);
+                return result;
             default:
                 throw WrongType("float32");
         }
-
-        return result;
     }
 
     /// <summary>Values as float16 bit patterns (ushort), for float16 tensors only.</summary>
-    public ushort[] AsFloat16Bits()
-    {
-        if (Dtype != TensorDtype.Float16)
-        {
-            throw WrongType("float16");
-        }
-
-        var result = new ushort[ElementCount];
-        for (var i = 0; i < result.Length; i++)
-        {
-            result[i] = System.Buffers.Binary.BinaryPrimitives.ReadUInt16LittleEndian(_bytes.AsSpan(i * 2));
-        }
-
-        return result;
-    }
+    public ushort[] AsFloat16Bits() => Dtype == TensorDtype.Float16 ? Values<ushort>().ToArray() : throw WrongType("float16");
 
     /// <summary>Values as int64; int32 and uint8 are widened, float dtypes are rejected.</summary>
-    public long[] AsInt64()
+    public long[] AsInt64() => Dtype switch
     {
-        var result = new long[ElementCount];
-        switch (Dtype)
-        {
-            case TensorDtype.Int64:
-                for (var i = 0; i < result.Length; i++)
-                {
-                    result[i] = System.Buffers.Binary.BinaryPrimitives.ReadInt64LittleEndian(_bytes.AsSpan(i * 8));
-                }
-
-                break;
-            case TensorDtype.Int32:
-                for (var i = 0; i < result.Length; i++)
-                {
-                    result[i] = System.Buffers.Binary.BinaryPrimitives.ReadInt32LittleEndian(_bytes.AsSpan(i * 4));
-                }
-
-                break;
-            case TensorDtype.UInt8:
-                for (var i = 0; i < result.Length; i++)
-                {
-                    result[i] = _bytes[i];
-                }
-
-                break;
-            default:
-                throw WrongType("int64");
-        }
-
-        return result;
-    }
+        TensorDtype.Int64 => Values<long>().ToArray(),
+        TensorDtype.Int32 => Array.ConvertAll(Values<int>().ToArray(), v => (long)v),
+        TensorDtype.UInt8 => Array.ConvertAll(_bytes, v => (long)v),
+        _ => throw WrongType("int64"),
+    };
 
     /// <summary>Values as int32; uint8 is widened, int64 is narrowed only when every value fits.</summary>
     public int[] AsInt32()
     {
-        var result = new int[ElementCount];
         switch (Dtype)
         {
             case TensorDtype.Int32:
-                for (var i = 0; i < result.Length; i++)
-                {
-                    result[i] = System.Buffers.Binary.BinaryPrimitives.ReadInt32LittleEndian(_bytes.AsSpan(i * 4));
-                }
-
-                break;
+                return Values<int>().ToArray();
+            case TensorDtype.UInt8:
+                return Array.ConvertAll(_bytes, v => (int)v);
             case TensorDtype.Int64:
-                for (var i = 0; i < result.Length; i++)
+                var wide = Values<long>();
+                var result = new int[wide.Length];
+                for (var i = 0; i < wide.Length; i++)
                 {
-                    var value = System.Buffers.Binary.BinaryPrimitives.ReadInt64LittleEndian(_bytes.AsSpan(i * 8));
-                    if (value is < int.MinValue or > int.MaxValue)
+                    if (wide[i] is < int.MinValue or > int.MaxValue)
                     {
                         throw new InvalidOperationException(
-                            $"Tensor '{Name}': int64 value {value.ToString(CultureInfo.InvariantCulture)} at index {i} does not fit in int32.");
+                            $"Tensor '{Name}': int64 value {wide[i].ToString(CultureInfo.InvariantCulture)} at index {i} does not fit in int32.");
                     }
 
-                    result[i] = (int)value;
+                    result[i] = (int)wide[i];
                 }
 
-                break;
-            case TensorDtype.UInt8:
-                for (var i = 0; i < result.Length; i++)
-                {
-                    result[i] = _bytes[i];
-                }
-
-                break;
+                return result;
             default:
                 throw WrongType("int32");
         }
-
-        return result;
     }
 
     /// <inheritdoc />
     public override string ToString() =>
         $"{Name}: {TensorDtypes.ToName(Dtype)}[{string.Join(",", _shape)}]";
 
-    private static byte[] Float32Bytes(ReadOnlySpan<float> values)
-    {
-        var bytes = new byte[values.Length * 4];
-        for (var i = 0; i < values.Length; i++)
-        {
-            System.Buffers.Binary.BinaryPrimitives.WriteSingleLittleEndian(bytes.AsSpan(i * 4), values[i]);
-        }
+    private static byte[] Float32Bytes(ReadOnlySpan<float> values) => MemoryMarshal.AsBytes(values).ToArray();
 
-        return bytes;
-    }
+    /// <summary>The stored little-endian values, reinterpreted in place (the loader refuses big-endian hosts).</summary>
+    private ReadOnlySpan<T> Values<T>()
+        where T : unmanaged => MemoryMarshal.Cast<byte, T>(_bytes.AsSpan());
 
     private InvalidOperationException WrongType(string wanted) =>
         new($"Tensor '{Name}' is {TensorDtypes.ToName(Dtype)}; it cannot be read as {wanted}.");
-
-    private static class BitConverterLE
-    {
-        public static float ReadSingle(byte[] bytes, int offset) =>
-            System.Buffers.Binary.BinaryPrimitives.ReadSingleLittleEndian(bytes.AsSpan(offset));
-    }
 }

@@ -1,9 +1,8 @@
 using GPT4RoI.Core.Errors;
-using GPT4RoI.TestSupport;
 using GPT4RoI.Core.Imaging;
 using GPT4RoI.Core.Inference;
 using GPT4RoI.Core.Models;
-using GPT4RoI.Core.Text;
+using GPT4RoI.TestSupport;
 
 namespace GPT4RoI.Core.Tests.Engine;
 

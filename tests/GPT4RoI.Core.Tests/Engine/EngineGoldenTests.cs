@@ -1,9 +1,8 @@
-using GPT4RoI.TestSupport;
 using System.Globalization;
 using System.Text.Json;
 using GPT4RoI.Core.Imaging;
-using GPT4RoI.Core.Inference;
 using GPT4RoI.ModelTools.Tensors;
+using GPT4RoI.TestSupport;
 using Xunit.Abstractions;
 
 namespace GPT4RoI.Core.Tests.Engine;
@@ -22,21 +21,8 @@ public sealed class EngineGoldenTests(EngineFixture fixture, ITestOutputHelper o
     // tolerance"): image tokens and maps 5e-2; region embeddings, logits and greedy ids keep the PNG bounds.
     private const double JpegTolerance = 5e-2;
 
-    public static TheoryData<string> Cases()
-    {
-        var root = RepoPaths.GoldenDir;
-        using var index = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(root, "index.json")));
-        var data = new TheoryData<string>();
-        foreach (var c in index.RootElement.GetProperty("cases").EnumerateArray())
-        {
-            data.Add(c.GetString()!);
-        }
-
-        return data;
-    }
-
     [Theory]
-    [MemberData(nameof(Cases))]
+    [MemberData(nameof(Goldens.Cases), MemberType = typeof(Goldens))]
     public void Pipeline_GoldenCase_MatchesReference(string name)
     {
         var folder = Path.Combine(RepoPaths.GoldenDir, name);

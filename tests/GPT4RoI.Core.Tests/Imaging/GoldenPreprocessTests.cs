@@ -1,8 +1,8 @@
-using GPT4RoI.TestSupport;
 using System.Globalization;
 using System.Text.Json;
 using GPT4RoI.Core.Imaging;
 using GPT4RoI.ModelTools.Tensors;
+using GPT4RoI.TestSupport;
 using Xunit.Abstractions;
 
 namespace GPT4RoI.Core.Tests.Imaging;
@@ -10,18 +10,6 @@ namespace GPT4RoI.Core.Tests.Imaging;
 /// <summary>C# decode + preprocess + box normalisation against the PyTorch reference goldens (models/tiny/golden).</summary>
 public sealed class GoldenPreprocessTests(ITestOutputHelper output)
 {
-    public static TheoryData<string> Cases()
-    {
-        using var doc = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(RepoPaths.GoldenDir, "index.json")));
-        var data = new TheoryData<string>();
-        foreach (var name in doc.RootElement.GetProperty("cases").EnumerateArray())
-        {
-            data.Add(name.GetString()!);
-        }
-
-        return data;
-    }
-
     internal static PreprocessSettings ManifestSettings()
     {
         using var doc = JsonDocument.Parse(File.ReadAllBytes(RepoPaths.ManifestPath));
@@ -34,7 +22,7 @@ public sealed class GoldenPreprocessTests(ITestOutputHelper output)
     }
 
     [Theory]
-    [MemberData(nameof(Cases))]
+    [MemberData(nameof(Goldens.Cases), MemberType = typeof(Goldens))]
     public void WritePixels_GoldenCase_MatchesReference(string name)
     {
         var dir = Path.Combine(RepoPaths.GoldenDir, name);
@@ -131,7 +119,7 @@ public sealed class GoldenPreprocessTests(ITestOutputHelper output)
     }
 
     [Theory]
-    [MemberData(nameof(Cases))]
+    [MemberData(nameof(Goldens.Cases), MemberType = typeof(Goldens))]
     public void Normalise_GoldenCase_MatchesReferenceBoxes(string name)
     {
         var dir = Path.Combine(RepoPaths.GoldenDir, name);

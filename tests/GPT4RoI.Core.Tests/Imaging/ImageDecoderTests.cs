@@ -1,8 +1,8 @@
-using GPT4RoI.TestSupport;
 using System.Buffers.Binary;
 using System.Diagnostics;
 using System.Security.Cryptography;
 using GPT4RoI.Core.Imaging;
+using GPT4RoI.TestSupport;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.Formats.Bmp;
 using SixLabors.ImageSharp.Formats.Gif;

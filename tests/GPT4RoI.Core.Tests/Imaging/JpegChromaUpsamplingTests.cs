@@ -1,6 +1,6 @@
-using GPT4RoI.TestSupport;
 using System.Globalization;
 using GPT4RoI.Core.Imaging;
+using GPT4RoI.TestSupport;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.Formats.Jpeg;
 using SixLabors.ImageSharp.PixelFormats;

@@ -1,10 +1,11 @@
-using GPT4RoI.TestSupport;
 using System.Globalization;
 using System.Text.Json;
 using GPT4RoI.Core.Inference;
 using GPT4RoI.ModelTools.Tensors;
+using GPT4RoI.TestSupport;
 using Microsoft.ML.OnnxRuntime;
 using Xunit.Abstractions;
+
 using static GPT4RoI.TestSupport.TinyOnnx;
 
 namespace GPT4RoI.Core.Tests.Inference;
@@ -88,20 +89,8 @@ public class RoiAlignTests(ITestOutputHelper output)
 
     // ---------------------------------------------------------------- model goldens (levels stored in full)
 
-    public static TheoryData<string> GoldenCases()
-    {
-        using var doc = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(TinyDir, "golden", "index.json")));
-        var data = new TheoryData<string>();
-        foreach (var name in doc.RootElement.GetProperty("cases").EnumerateArray())
-        {
-            data.Add(name.GetString()!);
-        }
-
-        return data;
-    }
-
     [Theory]
-    [MemberData(nameof(GoldenCases))]
+    [MemberData(nameof(Goldens.Cases), MemberType = typeof(Goldens))]
     public void ComputeLevel_GoldenCaseFullMaps_MatchSampledRoiFeatures(string caseName)
     {
         using var manifest = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(TinyDir, "manifest.json")));

@@ -1,5 +1,5 @@
-using GPT4RoI.TestSupport;
 using GPT4RoI.Core.Text;
+using GPT4RoI.TestSupport;
 
 namespace GPT4RoI.Core.Tests.Text;
 

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Text;
 using GPT4RoI.Core.Text;
+using GPT4RoI.TestSupport;
 using Microsoft.ML.Tokenizers;
 
 namespace GPT4RoI.Core.Tests.Text;
@@ -16,7 +17,7 @@ public class RoiTokenizerTokenizerApiTests
             .EnumerateArray().Select(c => c.GetProperty("text").GetString()!),
         "a\uD800b\uDC00",
         "  <bbox>\u3000x\t<point>  ",
-        PromptTemplate.Default.ImageTokens(4) + " What is region1 <bbox>?",
+        TinyModel.Template.ImageTokens(4) + " What is region1 <bbox>?",
     ];
 
     private static readonly Lazy<RoiTokenizer> NoBos = new(() =>

@@ -1,6 +1,6 @@
-using GPT4RoI.TestSupport;
 using System.Text.Json;
 using GPT4RoI.Core.Text;
+using GPT4RoI.TestSupport;
 
 namespace GPT4RoI.Core.Tests.Text;
 

@@ -92,8 +92,9 @@ def match(dets: List[Dict], objects: List[Dict], same_class: bool, iou: float = 
 
 
 def evaluate(detector_dir: str, gpt4roi_dir: Optional[str], seed: int, scenes: int, dump: Optional[str] = None,
-             bench: bool = False, progress: bool = True) -> Dict:
+             bench: bool = False, progress: bool = True, overrides: Optional[Dict] = None) -> Dict:
     model, post = load_detector(detector_dir)
+    post.update({k: v for k, v in (overrides or {}).items() if v is not None})
     graph = DetectorExport(model).eval()
     names = model.cfg.class_names
     pipe = None
@@ -235,11 +236,14 @@ def main() -> None:
     p.add_argument("--dump", default=None, help="write scenes, reference detections and answers here")
     p.add_argument("--bench", action="store_true", help="also time the reference decode + NMS per scene")
     p.add_argument("--no-gpt4roi", action="store_true", help="detection figures only")
-    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--score-threshold", type=float, default=None, help="override the manifest's")
+    p.add_argument("--nms-iou-threshold", type=float, default=None, help="override the manifest's")
+    p.add_argument("--threads", type=int, default=1, help="torch threads (1 is faster on a shared 2-core machine)")
     p.add_argument("--json", default=None, help="also write the figures here")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
-    r = evaluate(a.detector, None if a.no_gpt4roi else a.model, a.seed, a.scenes, a.dump, a.bench)
+    r = evaluate(a.detector, None if a.no_gpt4roi else a.model, a.seed, a.scenes, a.dump, a.bench,
+                 overrides={"score_threshold": a.score_threshold, "nms_iou_threshold": a.nms_iou_threshold})
     print_report(r, not a.no_gpt4roi)
     if a.json:
         with open(a.json, "w", encoding="utf-8") as f:

@@ -37,13 +37,13 @@ internal static class CommonOptions
     public static readonly Option<float> Temperature = new("--temperature") { Description = "0 = greedy (default)", HelpName = "T" };
 
     /// <summary>Nucleus mass.</summary>
-    public static readonly Option<float> TopP = new("--top-p") { Description = "nucleus sampling mass (default 1)", HelpName = "P", DefaultValueFactory = _ => 1f };
+    public static readonly Option<float> TopP = new("--top-p") { Description = "nucleus sampling mass", HelpName = "P", DefaultValueFactory = _ => 1f };
 
     /// <summary>Sampler seed.</summary>
     public static readonly Option<int?> Seed = new("--seed") { Description = "sampling seed", HelpName = "N" };
 
     /// <summary>Answer length bound.</summary>
-    public static readonly Option<int> MaxNewTokens = new("--max-new-tokens") { Description = "most tokens to generate (default 64)", HelpName = "N", DefaultValueFactory = _ => 64 };
+    public static readonly Option<int> MaxNewTokens = new("--max-new-tokens") { Description = "most tokens to generate", HelpName = "N", DefaultValueFactory = _ => 64 };
 
     /// <summary>The decoding options of <see cref="ApplyGeneration"/>.</summary>
     public static IEnumerable<Option> Generation => [Temperature, TopP, Seed, MaxNewTokens];
@@ -110,8 +110,9 @@ internal static class CommonOptions
 
     private static Option<string?> CreateVariant()
     {
-        var option = new Option<string?>("--variant") { Description = "model variant (default: the manifest's)", Recursive = true };
-        option.AcceptOnlyFromAmong("fp32", "fp16");
+        // Any variant the model folder's manifest lists (the folder checks it); completion offers the usual two.
+        var option = new Option<string?>("--variant") { Description = "model variant, e.g. fp32 or fp16 (default: the manifest's)", HelpName = "NAME", Recursive = true };
+        option.CompletionSources.Add("fp32", "fp16");
         return option;
     }
 }

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using GPT4RoI.Core.Errors;
 using GPT4RoI.TestSupport;
 
 namespace GPT4RoI.Cli.Tests;
@@ -164,6 +165,28 @@ public sealed class CliTests : IDisposable
     {
         Assert.Equal(1, Run("", "paint", Sample).Code);
         Assert.Equal(1, Run("", "ask", Sample, "--colour", "red", "q").Code);
+    }
+
+    [Fact]
+    public void Help_AnyCommand_PrintsUsageAndExitsOk()
+    {
+        var (code, output, _) = Run("", "ask", "--help");
+        Assert.Equal(ExitCodes.Ok, code);
+        Assert.Contains(" ask <IMAGE> <QUESTION> [options]", output, StringComparison.Ordinal);
+        Assert.Contains("--region <x1,y1,x2,y2>", output, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("as", "ask")]
+    [InlineData("ask --va", "--variant")]
+    [InlineData("ask x q --variant ", "fp16")]
+    public void Suggest_PartialCommandLine_CompletesIt(string line, string completion)
+    {
+        // As a shell shim calls it: the whole line and the cursor position.
+        var o = new StringWriter();
+        var code = CliApp.Run([$"[suggest:{line.Length}]", line], new StringReader(""), o, new StringWriter(), CancellationToken.None);
+        Assert.Equal(ExitCodes.Ok, code);
+        Assert.Contains(completion, o.ToString().Split('\n', StringSplitOptions.TrimEntries));
     }
 
     [Fact]

@@ -11,14 +11,20 @@ namespace GPT4RoI.Core.Contracts;
 /// </summary>
 public sealed record BoxManifest
 {
+    /// <summary>Most tasks one manifest may hold.</summary>
     public const int MaxTasks = 64;
+
+    /// <summary>Most turns one task may hold.</summary>
     public const int MaxTurnsPerTask = 16;
 
     /// <summary>The image: a path relative to the manifest (CLI) or a blob name in the inbox container.</summary>
     public string Image { get; init; } = "";
     /// <summary>Optional caller id, echoed in the result.</summary>
     public string? RequestId { get; init; }
+    /// <summary>The conversations to run, 1 to <see cref="MaxTasks"/>; each is answered on its own (JSON <c>tasks</c>).</summary>
     public List<BoxTask> Tasks { get; init; } = [];
+
+    /// <summary>Decoding settings for every task; greedy with 64 new tokens when absent (JSON <c>generation</c>).</summary>
     public GenerationSettings? Generation { get; init; }
 
     /// <summary>Parses and validates a manifest.</summary>
@@ -44,6 +50,10 @@ public sealed record BoxManifest
         return m;
     }
 
+    /// <summary>Checks the schema rules that JSON binding cannot: image name, task and turn counts, unique task ids,
+    /// question or turns, four numbers per region, generation settings. <see cref="Parse"/> calls it.</summary>
+    /// <param name="source">The manifest's name, put at the start of error messages.</param>
+    /// <exception cref="ManifestException">A rule is broken; the message names the field.</exception>
     public void Validate(string source)
     {
         if (string.IsNullOrWhiteSpace(Image))

@@ -3,11 +3,19 @@ namespace GPT4RoI.Core.Contracts;
 /// <summary>The result JSON of one box manifest (docs/api.md).</summary>
 public sealed record JobResult
 {
+    /// <summary>The manifest's <c>request_id</c>, echoed; absent when it had none (JSON <c>request_id</c>).</summary>
     public string? RequestId { get; init; }
+    /// <summary>The image the tasks were asked about (JSON <c>image</c>).</summary>
     public required ImageInfo Image { get; init; }
+    /// <summary>The model that answered (JSON <c>model</c>).</summary>
     public required ModelInfo Model { get; init; }
+    /// <summary>One result per manifest task, in manifest order; a failed task carries its error (JSON <c>tasks</c>).</summary>
     public required List<TaskResult> Tasks { get; init; }
+    /// <summary>Token totals over all answered turns (JSON <c>usage</c>).</summary>
     public required TokenUsage Usage { get; init; }
+    /// <summary>Milliseconds, rounded to 0.01: <c>decode_image</c>, <c>encode_image</c> (vision graph; about 0 when the
+    /// features came from the cache) and <c>total</c> (JSON <c>timings_ms</c>).</summary>
     public required Dictionary<string, double> TimingsMs { get; init; }
+    /// <summary>When the result was made, UTC (JSON <c>created_utc</c>).</summary>
     public required DateTimeOffset CreatedUtc { get; init; }
 }

@@ -6,14 +6,23 @@ namespace GPT4RoI.Core.Contracts;
 /// <summary>One answered turn: the shape the batch results, the CLI's <c>--json</c> and <c>/api/query</c> share.</summary>
 public record TurnResult
 {
+    /// <summary>The question as asked, with its <c>&lt;regionN&gt;</c> tags (JSON <c>question</c>).</summary>
     public required string Question { get; init; }
     /// <summary>The boxes this turn introduced, with their region numbers.</summary>
     public required List<RegionInfo> Regions { get; init; }
+    /// <summary>The answer text: cut at the stop string, <c>Assistant:</c> removed, trimmed (JSON <c>answer</c>).</summary>
     public required string Answer { get; init; }
+    /// <summary>Why generation ended: <c>StopString</c>, <c>EndOfSequence</c> or <c>MaxNewTokens</c> (JSON <c>stop_reason</c>).</summary>
     public required string StopReason { get; init; }
+    /// <summary>Tokens in the whole prompt of this turn, earlier turns and image tokens included (JSON <c>prompt_tokens</c>).</summary>
     public required int PromptTokens { get; init; }
+    /// <summary>Tokens generated, EOS not counted; includes the <c>Assistant:</c> prefix and stop string that
+    /// <see cref="Answer"/> leaves out (JSON <c>generated_tokens</c>).</summary>
     public required int GeneratedTokens { get; init; }
+    /// <summary>Milliseconds from the start of generation to the first token's logits (the prompt's prefill), rounded to
+    /// 0.01 (JSON <c>prefill_ms</c>).</summary>
     public required double PrefillMs { get; init; }
+    /// <summary>Milliseconds of the remaining decode steps, rounded to 0.01 (JSON <c>decode_ms</c>).</summary>
     public required double DecodeMs { get; init; }
 
     /// <summary>The result of one answered turn.</summary>

@@ -11,6 +11,7 @@ public sealed record EngineOptions
     public string? Variant { get; init; }
     /// <summary>Use the CPU provider even when CUDA is available.</summary>
     public bool ForceCpu { get; init; }
+    /// <summary>CUDA device ordinal for the CUDA provider, 0 for the first GPU; ignored on the CPU.</summary>
     public int CudaDeviceId { get; init; }
     /// <summary>Requests run at once; more wait. One GPU serves one decode stream best; CPU can take a few.</summary>
     public int MaxConcurrency { get; init; } = 2;
@@ -18,10 +19,13 @@ public sealed record EngineOptions
     public long ImageCacheBytes { get; init; } = 256L * 1024 * 1024;
     /// <summary>ONNX Runtime intra-op threads per session; 0 lets it choose.</summary>
     public int IntraOpThreads { get; init; }
+    /// <summary>How the model files are checked at start: size and SHA-256 (default), or size only.</summary>
     public FileVerification Verification { get; init; } = FileVerification.Full;
     /// <summary>Upper bound on max_new_tokens a request may ask for.</summary>
     public int MaxNewTokensLimit { get; init; } = 1024;
 
+    /// <summary>Checks every setting's range; the engine calls it before loading anything.</summary>
+    /// <exception cref="ArgumentException">A setting is empty or out of range; the message names it.</exception>
     public void Validate()
     {
         if (string.IsNullOrWhiteSpace(ModelPath))

@@ -13,6 +13,9 @@ public sealed class OrtModel : IDisposable
 {
     private readonly SessionOptions _sessionOptions;
 
+    /// <summary>Opens the chosen variant's three graphs with the CUDA provider, or the CPU when
+    /// <see cref="EngineOptions.ForceCpu"/> is set or CUDA cannot be used (logged with the reason).</summary>
+    /// <exception cref="ModelLoadException">ONNX Runtime cannot load a graph.</exception>
     public OrtModel(ModelFolder folder, EngineOptions options, ILogger logger)
     {
         ArgumentNullException.ThrowIfNull(folder);
@@ -36,9 +39,14 @@ public sealed class OrtModel : IDisposable
 
     /// <summary><c>CUDA</c> or <c>CPU</c>.</summary>
     public string ExecutionProvider { get; }
+    /// <summary>The vision graph: pixels → image tokens and fused maps.</summary>
     public InferenceSession Vision { get; } = null!;
+    /// <summary>The region head: RoIAlign features and normalised boxes → region embeddings.</summary>
     public InferenceSession RegionHead { get; } = null!;
+    /// <summary>The decoder step: embeddings, mask, positions and past key/values → logits and present key/values.</summary>
     public InferenceSession Decoder { get; } = null!;
+    /// <summary>The one <see cref="Microsoft.ML.OnnxRuntime.RunOptions"/> every <c>Run</c> call passes; owned here, never
+    /// disposed by callers.</summary>
     public RunOptions RunOptions { get; } = null!;
 
     private InferenceSession Open(ModelFolder folder, string graph)
@@ -104,6 +112,7 @@ public sealed class OrtModel : IDisposable
         return i < 0 ? s : s[..i];
     }
 
+    /// <summary>Disposes the three sessions, the run options and the session options.</summary>
     public void Dispose()
     {
         Vision?.Dispose();

@@ -16,13 +16,23 @@ public sealed class ModelFolder
         Variant = variant;
     }
 
+    /// <summary>Full path of the folder.</summary>
     public string Path { get; }
+
+    /// <summary>The validated <c>manifest.json</c>.</summary>
     public ModelManifest Manifest { get; }
+
     /// <summary>The chosen variant (<c>fp32</c> or <c>fp16</c>).</summary>
     public string Variant { get; }
+
+    /// <summary>True when the chosen variant's graphs take and return <c>float16</c> tensors.</summary>
     public bool IsFloat16 => Manifest.Variants[Variant].Dtype == "float16";
 
+    /// <summary>Full path of the chosen variant's ONNX file for <paramref name="graph"/> (<c>vision</c>,
+    /// <c>region_head</c> or <c>decoder</c>).</summary>
     public string GraphPath(string graph) => System.IO.Path.Combine(Path, Manifest.Variants[Variant].Graphs[graph]);
+
+    /// <summary>Full path of <paramref name="file"/>, a name relative to the folder.</summary>
     public string FilePath(string file) => System.IO.Path.Combine(Path, file);
 
     /// <summary>Opens and validates a model folder.</summary>

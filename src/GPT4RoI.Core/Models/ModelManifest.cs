@@ -6,19 +6,45 @@ namespace GPT4RoI.Core.Models;
 /// <summary>The <c>manifest.json</c> of an exported model folder (format version 1, see models/README.md).</summary>
 public sealed record ModelManifest
 {
+    /// <summary>The only <c>format_version</c> this build reads; other versions are rejected.</summary>
     public const int SupportedFormatVersion = 1;
 
+    /// <summary>Must be <c>gpt4roi-onnx</c> (JSON <c>format</c>).</summary>
     public required string Format { get; init; }
+
+    /// <summary>Must equal <see cref="SupportedFormatVersion"/> (JSON <c>format_version</c>).</summary>
     public required int FormatVersion { get; init; }
+
+    /// <summary>Name of the model, e.g. <c>gpt4roi-tiny-shapes</c>; results report it and storage result names contain it
+    /// (JSON <c>model_id</c>).</summary>
     public required string ModelId { get; init; }
+
+    /// <summary>Every size of the model (JSON <c>dims</c>).</summary>
     public required ModelDims Dims { get; init; }
+
+    /// <summary>Image preprocessing (JSON <c>preprocess</c>).</summary>
     public required PreprocessSpec Preprocess { get; init; }
+
+    /// <summary>Prompt strings and special tokens (JSON <c>prompt</c>).</summary>
     public required PromptSpec Prompt { get; init; }
+
+    /// <summary>Tokenizer file, special ids and added tokens (JSON <c>tokenizer</c>).</summary>
     public required TokenizerSpec Tokenizer { get; init; }
+
+    /// <summary>The token embedding table (JSON <c>embeddings</c>).</summary>
     public required EmbeddingsSpec Embeddings { get; init; }
+
+    /// <summary>Input and output tensor names of each graph in <see cref="GraphNames"/> (JSON <c>graphs</c>).</summary>
     public required Dictionary<string, GraphSpec> Graphs { get; init; }
+
+    /// <summary>Variant name (<c>fp32</c>, <c>fp16</c>) → its graph files and float type (JSON <c>variants</c>).</summary>
     public required Dictionary<string, VariantSpec> Variants { get; init; }
+
+    /// <summary>The variant used when none is asked for; a key of <see cref="Variants"/> (JSON <c>default_variant</c>).</summary>
     public required string DefaultVariant { get; init; }
+
+    /// <summary>File name → size and SHA-256, for every file of the folder; opening a folder checks the files the chosen
+    /// variant needs (JSON <c>files</c>).</summary>
     public required Dictionary<string, FileSpec> Files { get; init; }
 
     /// <summary>The graphs every model folder has.</summary>

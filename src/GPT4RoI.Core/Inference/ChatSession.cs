@@ -26,8 +26,13 @@ public sealed class ChatSession : IDisposable
         Conversation = conversation;
     }
 
+    /// <summary>The image's features (shared through the engine's cache).</summary>
     public ImageFeatures Features { get; }
+
+    /// <summary>The turns, questions and region numbering so far.</summary>
     public Conversation Conversation { get; }
+
+    /// <summary>Every box given so far, in order: box i is <c>&lt;region{i+1}&gt;</c>.</summary>
     public IReadOnlyList<BoundingBox> Boxes => _boxes;
     /// <summary>Normalised boxes (N*4) in the order they were given.</summary>
     public IReadOnlyList<float> NormalisedBoxes => _boxesNorm;
@@ -160,6 +165,7 @@ public sealed class ChatSession : IDisposable
         _cachedIds = [];
     }
 
+    /// <summary>Releases the cached keys/values.</summary>
     public void Dispose() => ClearKeyValueCache();
 
     /// <summary>Region embeddings [count, hidden] of the first <paramref name="count"/> boxes.</summary>

@@ -31,6 +31,8 @@ public sealed class Gpt4RoIEngine : IDisposable
     private readonly int _bboxId;
     private readonly RoiAlignOptions _roiOptions;
 
+    /// <summary>Loads and validates a model folder and opens its graphs (CUDA when available, else CPU).</summary>
+    /// <exception cref="ModelLoadException">The folder, its manifest or a file is missing or wrong.</exception>
     public Gpt4RoIEngine(EngineOptions options, ILogger<Gpt4RoIEngine>? logger = null)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -57,17 +59,34 @@ public sealed class Gpt4RoIEngine : IDisposable
         Logs.ModelLoaded(_logger, m.ModelId, Folder.Variant, Folder.Path, _ort.ExecutionProvider, sw.ElapsedMilliseconds);
     }
 
+    /// <summary>The validated model folder and its chosen variant.</summary>
     public ModelFolder Folder { get; }
+
+    /// <summary>The model's manifest.</summary>
     public ModelManifest Manifest => Folder.Manifest;
+
+    /// <summary>The manifest's model id.</summary>
     public string ModelId => Folder.Manifest.ModelId;
+
+    /// <summary><c>CUDA</c> or <c>CPU</c>: the provider the graphs run on.</summary>
     public string ExecutionProvider => _ort.ExecutionProvider;
 
     /// <summary>The model as results name it: id, variant, execution provider.</summary>
     public ModelInfo ModelInfo => new(ModelId, Folder.Variant, ExecutionProvider);
+
+    /// <summary>The model's tokenizer.</summary>
     public RoiTokenizer Tokenizer { get; }
+
+    /// <summary>The model's prompt template.</summary>
     public PromptTemplate Template { get; }
+
+    /// <summary>The model's input geometry and normalisation.</summary>
     public PreprocessSettings Preprocess { get; }
+
+    /// <summary>The image feature cache.</summary>
     public ImageFeatureCache Cache => _cache;
+
+    /// <summary>The options the engine was created with.</summary>
     public EngineOptions Options => _options;
 
     /// <summary>Starts a conversation about one decoded image (its features are computed or taken from the cache).</summary>
@@ -451,6 +470,7 @@ public sealed class Gpt4RoIEngine : IDisposable
         logits.GetTensorDataAsSpan<float>().Slice((rows - 1) * vocab, vocab).CopyTo(destination);
     }
 
+    /// <summary>Closes the graphs.</summary>
     public void Dispose()
     {
         _ort.Dispose();

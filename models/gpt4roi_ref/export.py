@@ -32,7 +32,8 @@ from .config import (ADDED_TOKENS, CLIP_MEAN, CLIP_STD, IMAGE_INTRO, PRESETS, ST
 from .modeling import GPT4RoI, multi_level_roi_align
 from .tensorio import sha256_file, write_bundle
 
-FORMAT_VERSION = 1
+# 2: the decoder graph runs over a fixed-capacity key/value cache (KvDecoderGraph); 1 had a growing past.
+FORMAT_VERSION = 2
 OPSET = 17
 EXTERNAL_DATA_THRESHOLD = 1_800_000_000  # protobuf's hard limit is 2 GiB
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -65,34 +66,50 @@ class RegionHeadGraph(nn.Module):
         return self.head(roi_features.permute(0, 1, 4, 2, 3), boxes)
 
 
-class DecoderGraph(nn.Module):
+class KvDecoderGraph(nn.Module):
+    """The decoder over a fixed-capacity key/value cache (GPT4RoIForCausalLM.decode_cached): the engine binds each
+    cache.i input and its cache_out.i output to the same buffer, so a step writes only its new rows in place
+    (ONNX Runtime's ScatterElements skips the copy when its input and output share memory)."""
+
     def __init__(self, model: GPT4RoI):
         super().__init__()
         self.lm = model.lm
 
-    def forward(self, inputs_embeds, attention_mask, position_ids, *past_flat):
-        past = [(past_flat[2 * i], past_flat[2 * i + 1]) for i in range(len(past_flat) // 2)]
-        logits, presents = self.lm.decode(inputs_embeds, attention_mask, position_ids, past)
+    def forward(self, inputs_embeds, position_ids, *cache_flat):
+        cache = [(cache_flat[2 * i], cache_flat[2 * i + 1]) for i in range(len(cache_flat) // 2)]
+        logits, updated = self.lm.decode_cached(inputs_embeds, position_ids, cache)
         flat: List[torch.Tensor] = []
-        for k, v in presents:
+        for k, v in updated:
             flat += [k, v]
         return (logits,) + tuple(flat)
 
 
 def graph_names(cfg: GPT4RoIConfig) -> Dict[str, Dict[str, List[str]]]:
     n = cfg.vision.num_region_levels
-    past = [f"past_key_values.{i}.{kv}" for i in range(cfg.llm.layers) for kv in ("key", "value")]
-    present = [f"present.{i}.{kv}" for i in range(cfg.llm.layers) for kv in ("key", "value")]
+    cache = [f"cache.{i}.{kv}" for i in range(cfg.llm.layers) for kv in ("key", "value")]
+    cache_out = [f"cache_out.{i}.{kv}" for i in range(cfg.llm.layers) for kv in ("key", "value")]
     return {
         "vision": {"inputs": ["pixels"], "outputs": ["image_tokens"] + [f"fused_map_{i}" for i in range(n)]},
         "region_head": {"inputs": ["roi_features", "boxes"], "outputs": ["region_embeddings"]},
-        "decoder": {"inputs": ["inputs_embeds", "attention_mask", "position_ids"] + past,
-                    "outputs": ["logits"] + present},
+        "decoder": {"inputs": ["inputs_embeds", "position_ids"] + cache, "outputs": ["logits"] + cache_out},
     }
 
 
+def kv_sample(past: List[torch.Tensor], pos: torch.Tensor, capacity: int = 16) -> List[torch.Tensor]:
+    """A fixed-capacity cache holding `past` in its first slots and noise after (never attended to)."""
+    g = torch.Generator().manual_seed(1)
+    cache = []
+    for p in past:
+        c = torch.randn(p.shape[0], p.shape[1], capacity, p.shape[3], generator=g)
+        c[:, :, : p.shape[2]] = p
+        cache.append(c)
+    assert int(pos.max()) < capacity
+    return cache
+
+
 def sample_inputs(model: GPT4RoI, seed: int = 0):
-    """Random but realistic inputs for tracing and parity: a random image, boxes, embeddings, a KV past."""
+    """Random but realistic inputs for tracing and parity: a random image, boxes, embeddings, keys/values of
+    five earlier positions (placed in a cache by kv_sample)."""
     cfg = model.cfg
     g = torch.Generator().manual_seed(seed)
     pixels = torch.randn(1, 3, cfg.vision.image_size, cfg.vision.image_size, generator=g)
@@ -106,10 +123,9 @@ def sample_inputs(model: GPT4RoI, seed: int = 0):
     embed_std = float(model.lm.model.embed_tokens.weight.std())
     t, p = 6, 5
     embeds = torch.randn(1, t, cfg.llm.hidden, generator=g) * embed_std
-    mask = torch.ones(1, p + t, dtype=torch.long)
     pos = torch.arange(p, p + t)[None]
     past = [torch.randn(1, heads, p, hd, generator=g) for _ in range(2 * layers)]
-    return pixels, boxes, rois.permute(0, 1, 3, 4, 2).contiguous(), (embeds, mask, pos, past)
+    return pixels, boxes, rois.permute(0, 1, 3, 4, 2).contiguous(), (embeds, pos, past)
 
 
 def _export(module: nn.Module, args, path: str, inputs: List[str], outputs: List[str], dynamic: Dict) -> None:
@@ -185,21 +201,18 @@ def export_all(model: GPT4RoI, out: str, dtypes: List[str], tokenizer: str, toke
     os.makedirs(out, exist_ok=True)
     model.eval()
     names = graph_names(cfg)
-    pixels, boxes, rois, (embeds, mask, pos, past) = sample_inputs(model)
-    kv_axes = {0: "batch", 2: "past_sequence"}
-    dec_dyn = {"inputs_embeds": {0: "batch", 1: "sequence"}, "attention_mask": {0: "batch", 1: "total_sequence"},
-               "position_ids": {0: "batch", 1: "sequence"}, "logits": {0: "batch", 1: "sequence"}}
-    for n in names["decoder"]["inputs"][3:]:
-        dec_dyn[n] = kv_axes
-    for n in names["decoder"]["outputs"][1:]:
-        dec_dyn[n] = {0: "batch", 2: "total_sequence"}
+    pixels, boxes, rois, (embeds, pos, past) = sample_inputs(model)
+    dec_dyn = {"inputs_embeds": {0: "batch", 1: "sequence"}, "position_ids": {0: "batch", 1: "sequence"},
+               "logits": {0: "batch", 1: "sequence"}}
+    for n in names["decoder"]["inputs"][2:] + names["decoder"]["outputs"][1:]:
+        dec_dyn[n] = {0: "batch", 2: "capacity"}
     with torch.no_grad():
         _export(VisionGraph(model), (pixels,), os.path.join(out, "vision.onnx"), names["vision"]["inputs"],
                 names["vision"]["outputs"], {n: {0: "batch"} for n in names["vision"]["inputs"] + names["vision"]["outputs"]})
         _export(RegionHeadGraph(model), (rois, boxes), os.path.join(out, "region_head.onnx"),
                 names["region_head"]["inputs"], names["region_head"]["outputs"],
                 {"roi_features": {0: "regions"}, "boxes": {0: "regions"}, "region_embeddings": {0: "regions"}})
-        _export(DecoderGraph(model), (embeds, mask, pos, *past), os.path.join(out, "decoder.onnx"),
+        _export(KvDecoderGraph(model), (embeds, pos, *kv_sample(past, pos)), os.path.join(out, "decoder.onnx"),
                 names["decoder"]["inputs"], names["decoder"]["outputs"], dec_dyn)
     variants = {"fp32": {g: f"{g}.onnx" for g in names}}
     if "fp16" in dtypes:
@@ -221,7 +234,7 @@ def export_all(model: GPT4RoI, out: str, dtypes: List[str], tokenizer: str, toke
     print(f"exported {cfg.name} to {out}: " + ", ".join(sorted(os.listdir(out))))
     if not run_parity:
         return 0
-    return parity(model, out, variants, names, parity_dir, (pixels, boxes, rois, embeds, mask, pos, past))
+    return parity(model, out, variants, names, parity_dir, (pixels, boxes, rois, embeds, pos, past))
 
 
 def write_manifest(model: GPT4RoI, out: str, variants: Dict, names: Dict, tokenizer_dir: str = None) -> None:
@@ -281,9 +294,8 @@ def write_manifest(model: GPT4RoI, out: str, variants: Dict, names: Dict, tokeni
             "boxes": "[regions, 4] normalised xyxy in [0,1]",
             "region_embeddings": "[regions, hidden]",
             "inputs_embeds": "[batch, sequence, hidden]",
-            "attention_mask": "[batch, past_sequence + sequence] int64, 1 = attend",
-            "position_ids": "[batch, sequence] int64",
-            "past_key_values.i.key|value": "[batch, heads, past_sequence, head_dim]; length 0 on the first call",
+            "position_ids": "[batch, sequence] int64; a token's position is also its cache slot",
+            "cache.i.key|value": "[batch, heads, capacity, head_dim]; the decoder writes the new tokens' rows at their positions and attends to slots 0..position (cache_out.i = cache.i updated; bind both to one buffer)",
             "logits": "[batch, sequence, vocab_size] float",
         },
         "variants": {k: {"graphs": v, "dtype": "float32" if k == "fp32" else "float16"} for k, v in variants.items()},
@@ -295,16 +307,15 @@ def write_manifest(model: GPT4RoI, out: str, variants: Dict, names: Dict, tokeni
 
 
 def parity(model: GPT4RoI, out: str, variants: Dict, names: Dict, parity_dir: str, samples) -> int:
-    pixels, boxes, rois, embeds, mask, pos, past = samples
+    pixels, boxes, rois, embeds, pos, past = samples
     with torch.no_grad():
         vis = VisionGraph(model)(pixels)
         head = RegionHeadGraph(model)(rois, boxes)
-        dec = DecoderGraph(model)(embeds, mask, pos, *past)
-        # A first call with an empty past, as the engine makes it.
-        empty = [p[:, :, :0] for p in past]
-        mask0 = torch.ones(1, embeds.shape[1], dtype=torch.long)
+        cache = kv_sample(past, pos)
+        dec = KvDecoderGraph(model)(embeds, pos, *cache)
+        # A first call, as the engine makes it: positions from 0, the cache holding anything.
         pos0 = torch.arange(embeds.shape[1])[None]
-        dec0 = DecoderGraph(model)(embeds, mask0, pos0, *empty)
+        dec0 = KvDecoderGraph(model)(embeds, pos0, *cache)
     own_dir = parity_dir is None
     parity_dir = parity_dir or tempfile.mkdtemp(prefix="gpt4roi-parity-")
     os.makedirs(parity_dir, exist_ok=True)
@@ -312,14 +323,14 @@ def parity(model: GPT4RoI, out: str, variants: Dict, names: Dict, parity_dir: st
         "vision": (dict(zip(names["vision"]["inputs"], [pixels])), dict(zip(names["vision"]["outputs"], vis))),
         "region_head": (dict(zip(names["region_head"]["inputs"], [rois, boxes])),
                         dict(zip(names["region_head"]["outputs"], [head]))),
-        "decoder": (dict(zip(names["decoder"]["inputs"], [embeds, mask, pos, *past])),
+        "decoder": (dict(zip(names["decoder"]["inputs"], [embeds, pos, *cache])),
                     dict(zip(names["decoder"]["outputs"], dec))),
-        "decoder_empty_past": (dict(zip(names["decoder"]["inputs"], [embeds, mask0, pos0, *empty])),
+        "decoder_first_call": (dict(zip(names["decoder"]["inputs"], [embeds, pos0, *cache])),
                                dict(zip(names["decoder"]["outputs"], dec0))),
     }
     for variant, graphs in variants.items():
         for case, (inputs, outputs) in cases.items():
-            graph = case.split("_empty")[0]
+            graph = case.split("_first")[0]
             if variant == "fp16":
                 inputs = {k: (v.half() if v.is_floating_point() else v) for k, v in inputs.items()}
             stem = f"{variant}.{case}"

@@ -259,14 +259,20 @@ class LlamaAttention(nn.Module):
         self.v_proj = nn.Linear(cfg.hidden, cfg.hidden, bias=False)
         self.o_proj = nn.Linear(cfg.hidden, cfg.hidden, bias=False)
 
-    def forward(self, x, cos, sin, mask, past_k, past_v):
+    def forward(self, x, cos, sin, mask, past_k, past_v, write_index=None):
+        """past_k/past_v [B, heads, P, head_dim]: with write_index None the new keys/values are appended (the result
+        covers P+T positions); with write_index [B, heads, T, head_dim] (each token's cache slot) they are written
+        into the cache at those slots (a fixed-capacity cache: the result has the cache's P slots)."""
         b, t, h = x.shape
         q = self.q_proj(x).view(b, t, self.heads, self.head_dim).transpose(1, 2)
         k = self.k_proj(x).view(b, t, self.heads, self.head_dim).transpose(1, 2)
         v = self.v_proj(x).view(b, t, self.heads, self.head_dim).transpose(1, 2)
         q = q * cos + rotate_half(q) * sin
         k = k * cos + rotate_half(k) * sin
-        if past_k is not None:
+        if write_index is not None:
+            k = past_k.scatter(2, write_index, k)
+            v = past_v.scatter(2, write_index, v)
+        elif past_k is not None:
             k = torch.cat([past_k, k], dim=2)
             v = torch.cat([past_v, v], dim=2)
         scores = (q @ k.transpose(-1, -2)) / math.sqrt(self.head_dim)
@@ -295,8 +301,8 @@ class LlamaDecoderLayer(nn.Module):
         self.input_layernorm = LlamaRMSNorm(cfg.hidden, cfg.rms_norm_eps)
         self.post_attention_layernorm = LlamaRMSNorm(cfg.hidden, cfg.rms_norm_eps)
 
-    def forward(self, x, cos, sin, mask, past_k, past_v):
-        a, k, v = self.self_attn(self.input_layernorm(x), cos, sin, mask, past_k, past_v)
+    def forward(self, x, cos, sin, mask, past_k, past_v, write_index=None):
+        a, k, v = self.self_attn(self.input_layernorm(x), cos, sin, mask, past_k, past_v, write_index)
         x = x + a
         return x + self.mlp(self.post_attention_layernorm(x)), k, v
 
@@ -324,6 +330,12 @@ class GPT4RoIForCausalLM(nn.Module):
         self.model = GPT4RoIModel(cfg)
         self.lm_head = nn.Linear(cfg.llm.hidden, cfg.llm.vocab_size, bias=False)
 
+    def rotary(self, position_ids: torch.Tensor, dtype: torch.dtype):
+        """cos, sin [B, 1, T, head_dim] for the given positions."""
+        freqs = position_ids.to(torch.float32)[..., None] * self.model.inv_freq
+        emb = torch.cat([freqs, freqs], dim=-1)
+        return emb.cos().to(dtype)[:, None], emb.sin().to(dtype)[:, None]
+
     def decode(self, inputs_embeds: torch.Tensor, attention_mask: torch.Tensor, position_ids: torch.Tensor,
                past: Optional[List[Tuple[torch.Tensor, torch.Tensor]]] = None):
         """One decoder call. attention_mask [B, P+T] (1 = attend), position_ids [B, T].
@@ -333,10 +345,7 @@ class GPT4RoIForCausalLM(nn.Module):
         t = inputs_embeds.shape[1]
         total = attention_mask.shape[1]
         past_len = total - t
-        freqs = position_ids.to(torch.float32)[..., None] * self.model.inv_freq
-        emb = torch.cat([freqs, freqs], dim=-1)
-        cos = emb.cos().to(inputs_embeds.dtype)[:, None]
-        sin = emb.sin().to(inputs_embeds.dtype)[:, None]
+        cos, sin = self.rotary(position_ids, inputs_embeds.dtype)
         key_pos = torch.arange(total, device=inputs_embeds.device)[None, :]
         query_pos = torch.arange(t, device=inputs_embeds.device)[:, None] + past_len
         mask = (key_pos <= query_pos)[None, None] & attention_mask.bool()[:, None, None, :]
@@ -348,6 +357,30 @@ class GPT4RoIForCausalLM(nn.Module):
             presents.append((k, v))
         x = self.model.norm(x)
         return self.lm_head(x), presents
+
+    def decode_cached(self, inputs_embeds: torch.Tensor, position_ids: torch.Tensor,
+                      cache: List[Tuple[torch.Tensor, torch.Tensor]]):
+        """One decoder call over a fixed-capacity key/value cache (each [B, heads, C, head_dim]).
+
+        A sequence's token at position p lives in cache slot p: the T new tokens' keys/values are written at their
+        positions, and a token at position p attends to slots 0..p. Slots past a sequence's last position may hold
+        anything (an earlier, longer turn); they are never attended to. Returns logits [B,T,V] and the updated caches.
+        """
+        b, t, _ = inputs_embeds.shape
+        cap = cache[0][0].shape[2]
+        heads, head_dim = cache[0][0].shape[1], cache[0][0].shape[3]
+        cos, sin = self.rotary(position_ids, inputs_embeds.dtype)
+        slots = torch.arange(cap, device=inputs_embeds.device)[None, None, None, :]
+        mask = slots <= position_ids[:, None, :, None]
+        write_index = position_ids[:, None, :, None].expand(b, heads, t, head_dim)
+        x = inputs_embeds
+        updated = []
+        for i, layer in enumerate(self.model.layers):
+            ck, cv = cache[i]
+            x, k, v = layer(x, cos, sin, mask, ck, cv, write_index)
+            updated.append((k, v))
+        x = self.model.norm(x)
+        return self.lm_head(x), updated
 
 
 # --------------------------------------------------------------------------------------------

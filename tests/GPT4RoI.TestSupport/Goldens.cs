@@ -6,18 +6,15 @@ namespace GPT4RoI.TestSupport;
 /// <summary>The tiny model's golden cases (models/tiny/golden): names, case descriptions and reference tensors.</summary>
 public static class Goldens
 {
-    /// <summary>Every case named in golden/index.json, as xunit theory data.</summary>
-    public static TheoryData<string> Cases()
+    /// <summary>Every case named in golden/index.json.</summary>
+    public static IReadOnlyList<string> Names()
     {
         using var index = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(RepoPaths.GoldenDir, "index.json")));
-        var data = new TheoryData<string>();
-        foreach (var c in index.RootElement.GetProperty("cases").EnumerateArray())
-        {
-            data.Add(c.GetString()!);
-        }
-
-        return data;
+        return [.. index.RootElement.GetProperty("cases").EnumerateArray().Select(c => c.GetString()!)];
     }
+
+    /// <summary>Every case named in golden/index.json, as xunit theory data.</summary>
+    public static TheoryData<string> Cases() => [.. Names()];
 
     /// <summary>The folder of a case.</summary>
     public static string CaseDir(string name) => Path.Combine(RepoPaths.GoldenDir, name);

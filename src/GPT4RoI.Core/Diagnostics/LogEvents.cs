@@ -25,6 +25,9 @@ public static class LogEvents
     /// <summary>Engine: an answer was generated.</summary>
     public const int Generated = 6;
 
+    /// <summary>Engine: a decoder run failed; the sequences in it were failed, the others go on.</summary>
+    public const int DecodeStepFailed = 7;
+
     /// <summary>Jobs: a queue message that is not a job message.</summary>
     public const int JobMessageInvalid = 101;
 

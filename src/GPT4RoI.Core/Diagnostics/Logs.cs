@@ -22,4 +22,7 @@ internal static partial class Logs
 
     [LoggerMessage(LogEvents.Generated, LogLevel.Debug, "Generated {Tokens} tokens after a {PromptTokens}-token prompt (reused {Reused}) in {Ms} ms, stop: {Stop}")]
     public static partial void Generated(ILogger logger, int tokens, int promptTokens, int reused, long ms, string stop);
+
+    [LoggerMessage(LogEvents.DecodeStepFailed, LogLevel.Error, "A decoder run over {Sequences} sequence(s) failed; they end with the error")]
+    public static partial void DecodeStepFailed(ILogger logger, Exception exception, int sequences);
 }

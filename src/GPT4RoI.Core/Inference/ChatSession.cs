@@ -1,8 +1,5 @@
 using GPT4RoI.Core.Imaging;
-using GPT4RoI.Core.Models;
 using GPT4RoI.Core.Text;
-using Microsoft.ML.OnnxRuntime;
-using Microsoft.ML.OnnxRuntime.Tensors;
 
 namespace GPT4RoI.Core.Inference;
 
@@ -12,12 +9,14 @@ namespace GPT4RoI.Core.Inference;
 /// </summary>
 public sealed class ChatSession : IDisposable
 {
-    private List<int> _cachedIds = [];
-    private IDisposableReadOnlyCollection<OrtValue>? _cachedOutputs;
     private readonly Gpt4RoIEngine _engine;
     private readonly List<BoundingBox> _boxes = [];
     private readonly List<float> _boxesNorm = [];
     private float[] _regionEmbeddings = [];
+    private int[] _cachedIds = [];
+    private int _cacheSlot = -1;
+    private long _cacheStamp;
+    private Generator? _current;
 
     internal ChatSession(Gpt4RoIEngine engine, ImageFeatures features, Conversation conversation)
     {
@@ -34,40 +33,80 @@ public sealed class ChatSession : IDisposable
 
     /// <summary>Every box given so far, in order: box i is <c>&lt;region{i+1}&gt;</c>.</summary>
     public IReadOnlyList<BoundingBox> Boxes => _boxes;
+
     /// <summary>Normalised boxes (N*4) in the order they were given.</summary>
     public IReadOnlyList<float> NormalisedBoxes => _boxesNorm;
 
     /// <summary>
-    /// Adds a turn: validates the new boxes and the question (nothing changes when either is rejected),
-    /// computes the new regions' embeddings and generates the answer.
+    /// Starts a turn: validates the new boxes and the question (nothing changes when either is rejected), computes the
+    /// new regions' embeddings and starts generating the answer in the engine's decode loop. The conversation records
+    /// the answer when <see cref="Generator.Completion"/> completes; a failed or cancelled turn is taken back.
     /// </summary>
+    /// <exception cref="RegionInputException">A box is not finite, inverted, empty or outside the image.</exception>
+    /// <exception cref="PromptException">The question or its region tags are not acceptable, or the conversation is too long.</exception>
+    /// <exception cref="InvalidOperationException">The previous turn is still being answered.</exception>
+    public Generator StartTurn(string question, IReadOnlyList<BoundingBox>? newBoxes = null, GenerationOptions? options = null,
+        bool captureFirstLogits = false, CancellationToken cancellationToken = default)
+    {
+        if (_current is { IsCompleted: false })
+        {
+            throw new InvalidOperationException("the previous turn of this conversation is still being answered");
+        }
+
+        AddTurn(question, newBoxes);
+        DecodeSequence sequence;
+        try
+        {
+            sequence = _engine.CreateSequence(this, options ?? GenerationOptions.Greedy, captureFirstLogits, cancellationToken);
+        }
+        catch
+        {
+            TakeBackTurn();
+            throw;
+        }
+
+        _current = new Generator(sequence, RecordAsync(sequence));
+        _engine.Submit(sequence);
+        return _current;
+    }
+
+    /// <summary>Asks a question and waits for the answer (<see cref="StartTurn"/> then its completion).</summary>
     /// <exception cref="RegionInputException">A box is not finite, inverted, empty or outside the image.</exception>
     /// <exception cref="PromptException">The question or its region tags are not acceptable.</exception>
     public GenerationResult Ask(string question, IReadOnlyList<BoundingBox>? newBoxes = null, GenerationOptions? options = null,
-        Action<TokenEvent>? onToken = null, bool captureFirstLogits = false, CancellationToken cancellationToken = default) =>
-        AddTurn(question, newBoxes, () =>
-        {
-            var result = _engine.Generate(this, options ?? GenerationOptions.Greedy, onToken, captureFirstLogits, cancellationToken);
-            return (result, result.Answer);
-        });
+        bool captureFirstLogits = false, CancellationToken cancellationToken = default) =>
+        StartTurn(question, newBoxes, options, captureFirstLogits, cancellationToken).Completion.GetAwaiter().GetResult();
+
+    /// <summary>Asks a question; the task completes with the recorded answer.</summary>
+    /// <exception cref="RegionInputException">A box is not finite, inverted, empty or outside the image.</exception>
+    /// <exception cref="PromptException">The question or its region tags are not acceptable.</exception>
+    public Task<GenerationResult> AskAsync(string question, IReadOnlyList<BoundingBox>? newBoxes = null, GenerationOptions? options = null,
+        CancellationToken cancellationToken = default) =>
+        StartTurn(question, newBoxes, options, captureFirstLogits: false, cancellationToken).Completion;
 
     /// <summary>
     /// Records a turn answered earlier (e.g. loaded from a stored transcript) without generating: validates the new
-    /// boxes and the question as <see cref="Ask"/> does, computes the new regions' embeddings and sets the recorded
-    /// answer. Nothing changes when validation fails. The key/value cache is not filled; the next
-    /// <see cref="Ask"/> prefills the whole prompt.
+    /// boxes and the question as <see cref="StartTurn"/> does, computes the new regions' embeddings and sets the
+    /// recorded answer. Nothing changes when validation fails. No keys/values are cached for it; the next turn
+    /// prefills its whole prompt.
     /// </summary>
     /// <exception cref="RegionInputException">A box is not finite, inverted, empty or outside the image.</exception>
     /// <exception cref="PromptException">The question or its region tags are not acceptable.</exception>
     public void Replay(string question, IReadOnlyList<BoundingBox>? newBoxes, string answer)
     {
         ArgumentNullException.ThrowIfNull(answer);
-        AddTurn(question, newBoxes, () => (true, answer));
+        if (_current is { IsCompleted: false })
+        {
+            throw new InvalidOperationException("the previous turn of this conversation is still being answered");
+        }
+
+        AddTurn(question, newBoxes);
+        Conversation.SetAnswer(answer);
     }
 
-    /// <summary>Validates the boxes and the question, adds the turn and its regions' embeddings, then takes the
-    /// answer from <paramref name="answer"/>; on any failure the session is left as it was.</summary>
-    private T AddTurn<T>(string question, IReadOnlyList<BoundingBox>? newBoxes, Func<(T Result, string Answer)> answer)
+    /// <summary>Validates the boxes and the question and adds the turn and its regions' embeddings; on any failure the
+    /// session is left as it was.</summary>
+    private void AddTurn(string question, IReadOnlyList<BoundingBox>? newBoxes)
     {
         ArgumentNullException.ThrowIfNull(question);
         newBoxes ??= [];
@@ -83,89 +122,78 @@ public sealed class ChatSession : IDisposable
                 _boxes.AddRange(newBoxes);
                 _boxesNorm.AddRange(norm);
             }
-
-            var (result, text) = answer();
-            Conversation.SetAnswer(text);
-            return result;
         }
         catch
         {
-            // Leave the conversation as it was before this turn.
-            Conversation.RemoveUnansweredTurn();
-            if (_boxes.Count > Conversation.BoxCount)
-            {
-                var extra = _boxes.Count - Conversation.BoxCount;
-                _boxes.RemoveRange(Conversation.BoxCount, extra);
-                _boxesNorm.RemoveRange(Conversation.BoxCount * 4, extra * 4);
-                _regionEmbeddings = _regionEmbeddings[..(Conversation.BoxCount * _engine.Manifest.Dims.Hidden)];
-            }
-
+            TakeBackTurn();
             throw;
         }
     }
 
-    /// <summary>How many leading prompt tokens have keys/values in the cache (at least one token is left to run).</summary>
-    internal int ReusablePrefix(IReadOnlyList<int> promptIds)
+    /// <summary>Takes back the unanswered last turn and its boxes.</summary>
+    private void TakeBackTurn()
     {
-        if (_cachedOutputs is null)
+        Conversation.RemoveUnansweredTurn();
+        if (_boxes.Count > Conversation.BoxCount)
         {
-            return 0;
+            var extra = _boxes.Count - Conversation.BoxCount;
+            _boxes.RemoveRange(Conversation.BoxCount, extra);
+            _boxesNorm.RemoveRange(Conversation.BoxCount * 4, extra * 4);
+            _regionEmbeddings = _regionEmbeddings[..(Conversation.BoxCount * _engine.Manifest.Dims.Hidden)];
+        }
+    }
+
+    /// <summary>Waits for the sequence and records its answer and where its keys/values stay; takes the turn back when
+    /// it failed.</summary>
+    private async Task<GenerationResult> RecordAsync(DecodeSequence sequence)
+    {
+        SequenceOutcome outcome;
+        try
+        {
+            outcome = await sequence.Completion.Task.ConfigureAwait(false);
+        }
+        catch
+        {
+            TakeBackTurn();
+            ClearKeyValueCache();
+            throw;
         }
 
-        var n = Math.Min(Math.Min(_cachedIds.Count, promptIds.Count - 1), CachedLength);
+        Conversation.SetAnswer(outcome.Result.Answer);
+        _cachedIds = outcome.CachedIds;
+        _cacheSlot = outcome.Slot;
+        _cacheStamp = outcome.Stamp;
+        _engine.LogGenerated(outcome.Result);
+        return outcome.Result;
+    }
+
+    /// <summary>Where this conversation's keys/values may still be, and how many leading tokens of
+    /// <paramref name="promptIds"/> they cover (at least one token is always left to prefill).</summary>
+    internal SlotHint HintFor(IReadOnlyList<int> promptIds)
+    {
+        if (_cacheSlot < 0)
+        {
+            return SlotHint.None;
+        }
+
+        var n = Math.Min(_cachedIds.Length, promptIds.Count - 1);
         var i = 0;
         while (i < n && _cachedIds[i] == promptIds[i])
         {
             i++;
         }
 
-        return i;
+        return new SlotHint(_cacheSlot, _cacheStamp, i);
     }
 
-    private int CachedLength => _cachedOutputs is null ? 0 : (int)_cachedOutputs[1].GetTensorTypeAndShape().Shape[2];
-
-    /// <summary>New past key/value tensors holding the first <paramref name="length"/> cached positions.</summary>
-    internal OrtValue[] PastSlice(int length, ModelDims d)
-    {
-        var cached = CachedLength;
-        var result = new OrtValue[2 * d.Layers];
-        for (var i = 0; i < result.Length; i++)
-        {
-            var src = _cachedOutputs![1 + i];
-            var type = src.GetTensorTypeAndShape().ElementDataType;
-            var dst = OrtValue.CreateAllocatedTensorValue(OrtAllocator.DefaultInstance, type, [1, d.Heads, length, d.HeadDim]);
-            var element = type == TensorElementType.Float16 ? 2 : 4;
-            var from = src.GetTensorMutableRawData();
-            var to = dst.GetTensorMutableRawData();
-            var rowBytes = d.HeadDim * element;
-            for (var h = 0; h < d.Heads; h++)
-            {
-                from.Slice(h * cached * rowBytes, length * rowBytes).CopyTo(to.Slice(h * length * rowBytes, length * rowBytes));
-            }
-
-            result[i] = dst;
-        }
-
-        return result;
-    }
-
-    /// <summary>Takes ownership of a decoder output whose present key/values cover <paramref name="ids"/>.</summary>
-    internal void StoreCache(List<int> ids, IDisposableReadOnlyCollection<OrtValue> outputs)
-    {
-        _cachedOutputs?.Dispose();
-        _cachedOutputs = outputs;
-        _cachedIds = ids;
-    }
-
-    /// <summary>Drops the cached keys/values: the next turn prefills its whole prompt.</summary>
+    /// <summary>Forgets the cached keys/values: the next turn prefills its whole prompt.</summary>
     public void ClearKeyValueCache()
     {
-        _cachedOutputs?.Dispose();
-        _cachedOutputs = null;
         _cachedIds = [];
+        _cacheSlot = -1;
     }
 
-    /// <summary>Releases the cached keys/values.</summary>
+    /// <summary>Forgets the cached keys/values (the slot they are in is the engine's and is reused).</summary>
     public void Dispose() => ClearKeyValueCache();
 
     /// <summary>Region embeddings [count, hidden] of the first <paramref name="count"/> boxes.</summary>

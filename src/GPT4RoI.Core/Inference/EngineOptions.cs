@@ -13,8 +13,17 @@ public sealed record EngineOptions
     public bool ForceCpu { get; init; }
     /// <summary>CUDA device ordinal for the CUDA provider, 0 for the first GPU; ignored on the CPU.</summary>
     public int CudaDeviceId { get; init; }
-    /// <summary>Requests run at once; more wait. One GPU serves one decode stream best; CPU can take a few.</summary>
+    /// <summary>Vision and region-head runs at once (the decoder has its own loop, see <see cref="MaxBatch"/>); more wait.</summary>
     public int MaxConcurrency { get; init; } = 2;
+    /// <summary>Answers decoded together in one batched decoder step at most (key/value cache slots); further
+    /// questions wait for a slot. Also bounded by <see cref="KvCacheBytes"/>.</summary>
+    public int MaxBatch { get; init; } = 8;
+    /// <summary>Positions per cache slot (prompt + answer of a conversation, plus one scratch row); 0 takes the model's
+    /// max_positions, at most 4096.</summary>
+    public int KvCapacity { get; init; }
+    /// <summary>Memory for the key/value cache: the slot count is the smaller of <see cref="MaxBatch"/> and what fits
+    /// (at least one slot).</summary>
+    public long KvCacheBytes { get; init; } = 1L << 30;
     /// <summary>Bytes of cached image features (image tokens + fused maps), keyed by image content hash.</summary>
     public long ImageCacheBytes { get; init; } = 256L * 1024 * 1024;
     /// <summary>ONNX Runtime intra-op threads per session; 0 lets it choose.</summary>
@@ -51,6 +60,21 @@ public sealed record EngineOptions
         if (IntraOpThreads < 0 || CudaDeviceId < 0)
         {
             throw new ArgumentOutOfRangeException(nameof(IntraOpThreads), "IntraOpThreads and CudaDeviceId must be >= 0");
+        }
+
+        if (MaxBatch is < 1 or > 256)
+        {
+            throw new ArgumentOutOfRangeException(nameof(MaxBatch), MaxBatch, "must be 1..256");
+        }
+
+        if (KvCapacity is < 0 or > 65536 or 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(KvCapacity), KvCapacity, "must be 0 (the model's) or 2..65536");
+        }
+
+        if (KvCacheBytes < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(KvCacheBytes), KvCacheBytes, "must be positive");
         }
 
         if (MaxNewTokensLimit is < 1 or > 8192)

@@ -21,6 +21,10 @@ public sealed record GenerationOptions
     /// <summary>Most tokens to generate.</summary>
     public int MaxNewTokens { get; init; } = 64;
 
+    /// <summary>Fewest tokens to generate: until then the end-of-sequence token is never chosen and stop strings do not
+    /// end the answer (fixed-length runs for benchmarks; 0 by default).</summary>
+    public int MinNewTokens { get; init; }
+
     /// <summary>Extra stop strings besides the manifest's.</summary>
     public IReadOnlyList<string> StopStrings { get; init; } = [];
 
@@ -45,6 +49,11 @@ public sealed record GenerationOptions
         if (MaxNewTokens < 1)
         {
             throw new Gpt4RoIException(ErrorCode.InvalidRequest, Invariant($"max_new_tokens must be at least 1, not {MaxNewTokens}"));
+        }
+
+        if (MinNewTokens < 0 || MinNewTokens > MaxNewTokens)
+        {
+            throw new Gpt4RoIException(ErrorCode.InvalidRequest, Invariant($"min_new_tokens must be in 0..max_new_tokens, not {MinNewTokens}"));
         }
 
         if (MaxNewTokens > maxNewTokensLimit)

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Runtime.InteropServices;
 using GPT4RoI.Core.Contracts;
 using GPT4RoI.Core.Diagnostics;
 using GPT4RoI.Core.Errors;
@@ -15,9 +14,11 @@ namespace GPT4RoI.Core.Inference;
 
 /// <summary>
 /// The GPT4RoI pipeline over an exported model folder: vision graph (cached per image), C# multi-level
-/// RoIAlign, region head, embedding splice, and a KV-cached decoder loop. One instance is shared by all
-/// requests: the ONNX Runtime sessions are thread-safe, and everything a request changes lives in its own
-/// <see cref="ChatSession"/>. At most <see cref="EngineOptions.MaxConcurrency"/> requests run at once.
+/// RoIAlign, region head, embedding splice, and the decode loop (<see cref="DecodeScheduler"/>: continuous batching
+/// over a fixed-capacity key/value cache). One instance is shared by all requests: the ONNX Runtime sessions are
+/// thread-safe, everything a conversation changes lives in its own <see cref="ChatSession"/>, and each answer is a
+/// <see cref="Generator"/>. At most <see cref="EngineOptions.MaxConcurrency"/> vision/region-head runs and
+/// <see cref="BatchCapacity"/> answers run at once.
 /// </summary>
 public sealed class Gpt4RoIEngine : IDisposable
 {
@@ -26,6 +27,7 @@ public sealed class Gpt4RoIEngine : IDisposable
     private readonly float[] _embeddings;
     private readonly ImageFeatureCache _cache;
     private readonly SemaphoreSlim _slots;
+    private readonly DecodeScheduler _scheduler;
     private readonly EngineOptions _options;
     private readonly int _patchId;
     private readonly int _bboxId;
@@ -56,6 +58,10 @@ public sealed class Gpt4RoIEngine : IDisposable
         _ort = new OrtModel(Folder, options, _logger);
         _cache = new ImageFeatureCache(options.ImageCacheBytes);
         _slots = new SemaphoreSlim(options.MaxConcurrency, options.MaxConcurrency);
+        var capacity = options.KvCapacity > 0 ? options.KvCapacity : Math.Min(m.Dims.MaxPositions, 4096);
+        var slotBytes = 2L * m.Dims.Layers * m.Dims.Heads * capacity * m.Dims.HeadDim * (Folder.IsFloat16 ? 2 : 4);
+        var slots = (int)Math.Clamp(options.KvCacheBytes / slotBytes, 1, options.MaxBatch);
+        _scheduler = new DecodeScheduler(_ort.Decoder, _ort.RunOptions, Folder, _embeddings, slots, capacity, _logger);
         Logs.ModelLoaded(_logger, m.ModelId, Folder.Variant, Folder.Path, _ort.ExecutionProvider, sw.ElapsedMilliseconds);
     }
 
@@ -170,32 +176,39 @@ public sealed class Gpt4RoIEngine : IDisposable
         return ReadFloats(outputs[0]);
     }
 
-    /// <summary>Runs the decoder over the conversation's prompt and generates one answer.</summary>
-    internal GenerationResult Generate(ChatSession session, GenerationOptions options, Action<TokenEvent>? onToken,
-        bool captureFirstLogits, CancellationToken cancellationToken)
+    /// <summary>Answers decoded together at most (the key/value cache's slots).</summary>
+    public int BatchCapacity => _scheduler.Slots;
+
+    /// <summary>Positions a conversation may use (prompt and answer), set by the key/value cache's capacity.</summary>
+    public int ConversationCapacity => _scheduler.Capacity - 1;
+
+    /// <summary>Counters of the decode loop: prefills, batched steps, tokens, allocation per token.</summary>
+    public DecodeStatistics DecodeStatistics => _scheduler.Statistics;
+
+    /// <summary>Builds the next answer's sequence for a conversation: the prompt's token ids and spliced embeddings, and
+    /// where its earlier keys/values may still be.</summary>
+    internal DecodeSequence CreateSequence(ChatSession session, GenerationOptions options, bool captureFirstLogits, CancellationToken cancellationToken)
     {
         options.Validate(_options.MaxNewTokensLimit);
         var d = Manifest.Dims;
         var conv = session.Conversation;
         var promptIds = Tokenizer.Encode(conv.BuildPrompt(d.NumPatches), addBos: true);
         var total = promptIds.Length + options.MaxNewTokens;
-        if (total > d.MaxPositions)
+        if (total > ConversationCapacity)
         {
             throw new PromptException(ErrorCode.LimitExceeded,
-                $"the conversation needs {promptIds.Length} prompt tokens + {options.MaxNewTokens} new tokens; the model allows {d.MaxPositions}");
+                $"the conversation needs {promptIds.Length} prompt tokens + {options.MaxNewTokens} new tokens; the limit is {ConversationCapacity}");
         }
 
         var hidden = d.Hidden;
         var bboxOrder = conv.BboxRegions;
         var regionEmbeddings = session.RegionEmbeddingsFor(conv.BoxCount);
-        // Keys/values of a prefix this session already ran (an earlier turn) are reused, not recomputed.
-        var reuse = session.ReusablePrefix(promptIds);
-        var embeds = new float[(promptIds.Length - reuse) * hidden];
+        var embeds = new float[promptIds.Length * hidden];
         int patch = 0, bbox = 0;
         for (var t = 0; t < promptIds.Length; t++)
         {
             var id = promptIds[t];
-            var dst = t >= reuse ? embeds.AsSpan((t - reuse) * hidden, hidden) : Span<float>.Empty;
+            var dst = embeds.AsSpan(t * hidden, hidden);
             if (id == _patchId)
             {
                 if (patch >= d.NumPatches)
@@ -203,11 +216,7 @@ public sealed class Gpt4RoIEngine : IDisposable
                     throw new PromptException($"the prompt has more than {d.NumPatches} image patch tokens");
                 }
 
-                if (t >= reuse)
-                {
-                    session.Features.ImageTokens.AsSpan(patch * hidden, hidden).CopyTo(dst);
-                }
-
+                session.Features.ImageTokens.AsSpan(patch * hidden, hidden).CopyTo(dst);
                 patch++;
             }
             else if (id == _bboxId)
@@ -217,14 +226,10 @@ public sealed class Gpt4RoIEngine : IDisposable
                     throw new PromptException($"the prompt has more {Template.RegionToken} tokens than regions");
                 }
 
-                if (t >= reuse)
-                {
-                    regionEmbeddings.AsSpan(bboxOrder[bbox] * hidden, hidden).CopyTo(dst);
-                }
-
+                regionEmbeddings.AsSpan(bboxOrder[bbox] * hidden, hidden).CopyTo(dst);
                 bbox++;
             }
-            else if (t >= reuse)
+            else
             {
                 CopyEmbedding(id, dst);
             }
@@ -235,181 +240,15 @@ public sealed class Gpt4RoIEngine : IDisposable
             throw new PromptException($"the prompt has {patch} image patches and {bbox} {Template.RegionToken} tokens; expected {d.NumPatches} and {bboxOrder.Count}");
         }
 
-        _slots.Wait(cancellationToken);
-        try
-        {
-            return Decode(session, promptIds, reuse, embeds, options, onToken, captureFirstLogits, cancellationToken);
-        }
-        finally
-        {
-            _slots.Release();
-        }
+        return new DecodeSequence(promptIds, embeds, options, this, session.HintFor(promptIds), captureFirstLogits, cancellationToken);
     }
 
-    private GenerationResult Decode(ChatSession session, int[] promptIds, int reuse, float[] promptEmbeds,
-        GenerationOptions options, Action<TokenEvent>? onToken, bool captureFirstLogits, CancellationToken ct)
-    {
-        var d = Manifest.Dims;
-        var names = Manifest.Graphs["decoder"];
-        var hidden = d.Hidden;
-        var vocab = d.VocabSize;
-        var maxTotal = promptIds.Length + options.MaxNewTokens;
-        // Buffers sized once per request; the token loop below only slices them.
-        var mask = new long[maxTotal];
-        Array.Fill(mask, 1L);
-        var positions = new long[maxTotal];
-        for (var i = 0; i < maxTotal; i++)
-        {
-            positions[i] = i;
-        }
+    /// <summary>Hands a sequence to the decode loop.</summary>
+    internal void Submit(DecodeSequence sequence) => _scheduler.Submit(sequence);
 
-        var stepEmbed = new float[hidden];
-        var logits = new float[vocab];
-        var sampler = new TokenSampler(options, vocab);
-        var stops = new StopDetector(Template.StopStrings.Concat(options.StopStrings));
-        var answerSoFar = string.Empty;
-        var generated = new List<int>(options.MaxNewTokens);
-        var inputs = new OrtValue[names.Inputs.Length];
-        IDisposableReadOnlyCollection<OrtValue>? outputs = null;
-        float[]? firstLogits = null;
-        var text = string.Empty;
-        var stop = StopReason.MaxNewTokens;
-        var sw = Stopwatch.StartNew();
-        double prefillMs = 0;
-        var past = reuse;
-        var fed = new List<int>(promptIds.Length + options.MaxNewTokens);
-        fed.AddRange(promptIds);
-        OrtValue[]? reused = reuse > 0 ? session.PastSlice(reuse, d) : null;
-        try
-        {
-            var t = promptIds.Length - reuse;
-            var step = promptEmbeds;
-            while (true)
-            {
-                ct.ThrowIfCancellationRequested();
-                inputs[0] = CreateFloatTensor(step, [1, t, hidden]);
-                inputs[1] = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, mask.AsMemory(0, past + t), [1, past + t]);
-                inputs[2] = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, positions.AsMemory(past, t), [1, t]);
-                var ownsPast = outputs is null;
-                for (var i = 0; i < 2 * d.Layers; i++)
-                {
-                    inputs[3 + i] = outputs is not null ? outputs[1 + i] : reused is not null ? reused[i] : CreateEmptyPast(d);
-                }
-
-                IDisposableReadOnlyCollection<OrtValue> next;
-                try
-                {
-                    next = _ort.Decoder.Run(_ort.RunOptions, names.Inputs, inputs, names.Outputs);
-                }
-                finally
-                {
-                    for (var i = 0; i < 3; i++)
-                    {
-                        inputs[i].Dispose();
-                    }
-
-                    if (ownsPast)
-                    {
-                        for (var i = 3; i < inputs.Length; i++)
-                        {
-                            inputs[i].Dispose();
-                        }
-
-                        reused = null;
-                    }
-                }
-
-                outputs?.Dispose();
-                outputs = next;
-                past += t;
-                ReadLastRow(outputs[0], t, vocab, logits);
-                if (generated.Count == 0)
-                {
-                    prefillMs = sw.Elapsed.TotalMilliseconds;
-                    if (captureFirstLogits)
-                    {
-                        firstLogits = (float[])logits.Clone();
-                    }
-                }
-
-                var token = sampler.Next(logits);
-                if (token == Manifest.Tokenizer.EosId)
-                {
-                    stop = StopReason.EndOfSequence;
-                    break;
-                }
-
-                generated.Add(token);
-                var newText = Tokenizer.Decode(CollectionsMarshal.AsSpan(generated));
-                var delta = newText.StartsWith(text, StringComparison.Ordinal) ? newText[text.Length..] : newText;
-                text = newText;
-                if (onToken is not null)
-                {
-                    var answer = VisibleAnswer(text, stops);
-                    var answerDelta = answer.StartsWith(answerSoFar, StringComparison.Ordinal) ? answer[answerSoFar.Length..] : string.Empty;
-                    answerSoFar = answer.Length >= answerSoFar.Length ? answer : answerSoFar;
-                    onToken(new TokenEvent(token, delta, answerDelta));
-                }
-
-                if (stops.IsStopped(text))
-                {
-                    stop = StopReason.StopString;
-                    break;
-                }
-
-                if (generated.Count >= options.MaxNewTokens)
-                {
-                    break;
-                }
-
-                CopyEmbedding(token, stepEmbed);
-                fed.Add(token);
-                step = stepEmbed;
-                t = 1;
-            }
-
-            // The session keeps the last keys/values (they cover every fed token) for its next turn.
-            session.StoreCache(fed, outputs!);
-            outputs = null;
-        }
-        finally
-        {
-            outputs?.Dispose();
-            foreach (var value in reused ?? [])
-            {
-                value.Dispose();
-            }
-        }
-
-        var ms = sw.Elapsed.TotalMilliseconds;
-        Logs.Generated(_logger, generated.Count, promptIds.Length, reuse, (long)ms, stop.ToString());
-        return new GenerationResult
-        {
-            Answer = AnswerText.Clean(text, Template),
-            RawText = text,
-            PromptTokenIds = promptIds,
-            GeneratedTokenIds = generated,
-            StopReason = stop,
-            PrefillMilliseconds = prefillMs,
-            DecodeMilliseconds = ms - prefillMs,
-            FirstStepLogits = firstLogits,
-            ReusedPromptTokens = reuse,
-        };
-    }
-
-    /// <summary>The part of the answer that can be shown while streaming: no stop string or a start of one at the
-    /// end, no (partial) "Assistant:" prefix, cleaned as the final answer is.</summary>
-    private string VisibleAnswer(string text, StopDetector stops)
-    {
-        var stable = text[..stops.StableLength(text)];
-        var trimmed = stable.TrimStart();
-        if (Template.StripFromAnswer.Any(p => p.StartsWith(trimmed, StringComparison.Ordinal) && p.Length > trimmed.Length))
-        {
-            return string.Empty;
-        }
-
-        return AnswerText.Clean(stable, Template);
-    }
+    internal void LogGenerated(GenerationResult result) =>
+        Logs.Generated(_logger, result.GeneratedTokenIds.Count, result.PromptTokenIds.Count, result.ReusedPromptTokens,
+            (long)(result.PrefillMilliseconds + result.DecodeMilliseconds), result.StopReason.ToString());
 
     private void CopyEmbedding(int id, Span<float> destination)
     {
@@ -421,10 +260,6 @@ public sealed class Gpt4RoIEngine : IDisposable
 
         _embeddings.AsSpan(id * hidden, hidden).CopyTo(destination);
     }
-
-    private OrtValue CreateEmptyPast(ModelDims d) => Folder.IsFloat16
-        ? OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, Memory<Float16>.Empty, [1, d.Heads, 0, d.HeadDim])
-        : OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, Memory<float>.Empty, [1, d.Heads, 0, d.HeadDim]);
 
     /// <summary>A float input in the variant's element type (fp16 graphs take and return Float16).</summary>
     private OrtValue CreateFloatTensor(float[] data, long[] shape)
@@ -459,20 +294,10 @@ public sealed class Gpt4RoIEngine : IDisposable
         return value.GetTensorDataAsSpan<float>().ToArray();
     }
 
-    private static void ReadLastRow(OrtValue logits, int rows, int vocab, float[] destination)
-    {
-        if (logits.GetTensorTypeAndShape().ElementDataType == TensorElementType.Float16)
-        {
-            HalfPrecision.ToSingle(logits.GetTensorDataAsSpan<Float16>().Slice((rows - 1) * vocab, vocab), destination);
-            return;
-        }
-
-        logits.GetTensorDataAsSpan<float>().Slice((rows - 1) * vocab, vocab).CopyTo(destination);
-    }
-
-    /// <summary>Closes the graphs.</summary>
+    /// <summary>Stops the decode loop (unfinished answers fail) and closes the graphs.</summary>
     public void Dispose()
     {
+        _scheduler.Dispose();
         _ort.Dispose();
         _slots.Dispose();
     }

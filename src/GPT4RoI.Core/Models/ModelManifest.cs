@@ -7,7 +7,7 @@ namespace GPT4RoI.Core.Models;
 public sealed record ModelManifest
 {
     /// <summary>The only <c>format_version</c> this build reads; other versions are rejected.</summary>
-    public const int SupportedFormatVersion = 1;
+    public const int SupportedFormatVersion = 2;
 
     /// <summary>Must be <c>gpt4roi-onnx</c> (JSON <c>format</c>).</summary>
     public required string Format { get; init; }
@@ -95,7 +95,8 @@ public sealed record ModelManifest
         if (m.FormatVersion != ModelManifest.SupportedFormatVersion)
         {
             throw new ModelLoadException(
-                $"{where}: \"format_version\" {m.FormatVersion} is not supported (this build reads {ModelManifest.SupportedFormatVersion})");
+                $"{where}: \"format_version\" {m.FormatVersion} is not supported (this build reads {ModelManifest.SupportedFormatVersion}; " +
+                "version 2's decoder runs over a fixed-capacity key/value cache: export the folder again with python3 -m gpt4roi_ref.export)");
         }
 
         var d = m.Dims;
@@ -131,7 +132,7 @@ public sealed record ModelManifest
             }
         }
 
-        Require(m.Graphs["decoder"].Inputs.Length == 3 + 2 * d.Layers, where, "graphs.decoder.inputs must list 3 + 2*layers names");
+        Require(m.Graphs["decoder"].Inputs.Length == 2 + 2 * d.Layers, where, "graphs.decoder.inputs must list inputs_embeds, position_ids and 2*layers cache names");
         Require(m.Graphs["decoder"].Outputs.Length == 1 + 2 * d.Layers, where, "graphs.decoder.outputs must list 1 + 2*layers names");
         Require(m.Graphs["vision"].Outputs.Length == 1 + d.NumLevels, where, "graphs.vision.outputs must list image tokens + num_levels maps");
     }

@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using System.Threading.Channels;
 using GPT4RoI.Core.Contracts;
 using GPT4RoI.Core.Errors;
 using GPT4RoI.Core.Imaging;
@@ -20,58 +19,54 @@ public sealed class QueryService(Gpt4RoIEngine engine, ImageLimits imageLimits, 
     {
         ArgumentNullException.ThrowIfNull(input);
         using var lease = await admission.EnterAsync(cancellationToken).ConfigureAwait(false);
-        return await Task.Run(() => Answer(input, onToken: null, cancellationToken), CancellationToken.None).ConfigureAwait(false);
+        var turn = await Task.Run(() => Start(input, cancellationToken), CancellationToken.None).ConfigureAwait(false);
+        return turn.Answer(await turn.Generator.Completion.ConfigureAwait(false));
     }
 
     /// <summary>
     /// Answers one question as a stream: an <see cref="AnswerDelta"/> per token that adds visible text, then one
-    /// <see cref="QueryCompleted"/>. Generation runs on a worker and does not wait for the reader: a slow reader holds
-    /// no engine slot, and the admission slot is given back as soon as generation ends. A failure before or during
-    /// generation is thrown from the enumeration, after the events produced so far.
+    /// <see cref="QueryCompleted"/>. Generation runs in the engine's decode loop and does not wait for the reader: a
+    /// slow reader holds no engine slot, and the admission slot is given back as soon as generation ends. A failure
+    /// before or during generation is thrown from the enumeration, after the events produced so far.
     /// </summary>
     /// <exception cref="Gpt4RoIException">The image, a box, the question or the settings were refused, or the service is busy.</exception>
     public async IAsyncEnumerable<QueryEvent> StreamAsync(QueryInput input, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(input);
         var lease = await admission.EnterAsync(cancellationToken).ConfigureAwait(false);
-        var events = Channel.CreateUnbounded<QueryEvent>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
-        var work = Task.Run(() =>
+        Turn turn;
+        try
         {
-            using (lease)
-            {
-                try
-                {
-                    var answer = Answer(input, t =>
-                    {
-                        if (t.AnswerDelta.Length > 0)
-                        {
-                            events.Writer.TryWrite(new AnswerDelta(t.TokenId, t.AnswerDelta));
-                        }
-                    }, cancellationToken);
-                    events.Writer.TryWrite(new QueryCompleted(answer));
-                }
-                finally
-                {
-                    events.Writer.Complete();
-                }
-            }
-        }, CancellationToken.None);
-        // A reader that stops early leaves the worker to finish alone; observe its outcome so nothing goes unobserved.
-        _ = work.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
-        await foreach (var e in events.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+            turn = await Task.Run(() => Start(input, cancellationToken), CancellationToken.None).ConfigureAwait(false);
+        }
+        catch
         {
-            yield return e;
+            lease.Dispose();
+            throw;
         }
 
-        await work.ConfigureAwait(false);
+        // The admission slot follows the generation, not the reader.
+        _ = turn.Generator.Completion.ContinueWith(_ => lease.Dispose(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        await foreach (var t in turn.Generator.ReadTokensAsync(cancellationToken).ConfigureAwait(false))
+        {
+            if (t.AnswerDelta.Length > 0)
+            {
+                yield return new AnswerDelta(t.TokenId, t.AnswerDelta);
+            }
+        }
+
+        yield return new QueryCompleted(turn.Answer(await turn.Generator.Completion.ConfigureAwait(false)));
     }
 
-    private QueryAnswer Answer(QueryInput input, Action<TokenEvent>? onToken, CancellationToken cancellationToken)
+    /// <summary>Decodes and encodes the image and starts the answer.</summary>
+    private Turn Start(QueryInput input, CancellationToken cancellationToken)
     {
         using var image = ImageDecoder.Decode(input.Image, input.ImageName, imageLimits);
-        using var session = engine.StartSession(image, cancellationToken: cancellationToken);
-        var result = session.Ask(input.Question, input.Regions, input.Generation, onToken, cancellationToken: cancellationToken);
-        return new QueryAnswer(TurnResult.From(input.Question, input.Regions, 1, result),
-            new ImageSummary(image.Sha256, image.Width, image.Height), engine.ModelInfo);
+        var session = engine.StartSession(image, cancellationToken: cancellationToken);
+        var generator = session.StartTurn(input.Question, input.Regions, input.Generation, cancellationToken: cancellationToken);
+        var summary = new ImageSummary(image.Sha256, image.Width, image.Height);
+        return new Turn(generator, r => new QueryAnswer(TurnResult.From(input.Question, input.Regions, 1, r), summary, engine.ModelInfo));
     }
+
+    private sealed record Turn(Generator Generator, Func<GenerationResult, QueryAnswer> Answer);
 }

@@ -83,34 +83,58 @@ public sealed class EngineBehaviourTests(EngineFixture fixture)
     }
 
     [Fact]
-    public void Ask_Streaming_TokensConcatenateToTheRawText()
+    public async Task StartTurn_ReadTokens_ConcatenateToTheRawTextAndTheAnswer()
     {
         using var image = Sample();
         using var session = fixture.Engine.StartSession(image);
         var streamed = new System.Text.StringBuilder();
         var answer = new System.Text.StringBuilder();
-        var result = session.Ask("What is <region1>?", [Circle], onToken: t =>
+        var generator = session.StartTurn("What is <region1>?", [Circle]);
+        await foreach (var t in generator.ReadTokensAsync())
         {
             streamed.Append(t.TextDelta);
             answer.Append(t.AnswerDelta);
-        });
+        }
+
+        var result = await generator.Completion;
         Assert.Equal(result.RawText, streamed.ToString());
-        Assert.Equal(result.Answer, answer.ToString().Trim());
+        Assert.Equal(result.Answer, answer.ToString());
         Assert.Equal(StopReason.StopString, result.StopReason);
+        Assert.Equal("a red circle", session.Conversation.Turns[^1].Answer);
     }
 
     [Fact]
-    public void Ask_Cancelled_ThrowsAndLeavesTheConversationUnchanged()
+    public async Task StartTurn_CancelledWhileGenerating_ThrowsAndLeavesTheConversationUnchanged()
     {
         using var image = Sample();
         using var session = fixture.Engine.StartSession(image);
         session.Ask("What is <region1>?", [Circle]);
         using var cts = new CancellationTokenSource();
-        Assert.ThrowsAny<OperationCanceledException>(() =>
-            session.Ask("What is <region2>?", [Square], onToken: _ => cts.Cancel(), cancellationToken: cts.Token));
+        // A long answer (600 tokens), cancelled after its first token.
+        var generator = session.StartTurn("What is <region2>?", [Square], new GenerationOptions { MinNewTokens = 600, MaxNewTokens = 600 }, cancellationToken: cts.Token);
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () =>
+        {
+            await foreach (var _ in generator.ReadTokensAsync())
+            {
+                await cts.CancelAsync();
+            }
+        });
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => generator.Completion);
         Assert.Single(session.Conversation.Turns);
         Assert.Single(session.Boxes);
         Assert.Equal("green", session.Ask("What color is <region2>?", [Square]).Answer);
+    }
+
+    [Fact]
+    public void Ask_CancelledBeforeStart_ThrowsAndLeavesTheConversationUnchanged()
+    {
+        using var image = Sample();
+        using var session = fixture.Engine.StartSession(image);
+        using var cts = new CancellationTokenSource();
+        cts.Cancel();
+        Assert.ThrowsAny<OperationCanceledException>(() => session.Ask("What is <region1>?", [Circle], cancellationToken: cts.Token));
+        Assert.Empty(session.Conversation.Turns);
+        Assert.Empty(session.Boxes);
     }
 
     [Fact]

@@ -45,7 +45,8 @@ def load_model(model_dir: str, device: str = "cpu"):
         model = GPT4RoI(cfg)
         model.load_state_dict(torch.load(os.path.join(model_dir, "model.pt"), map_location="cpu"))
     model.to(device).eval()
-    tok = Tokenizer(os.path.join(model_dir, "tokenizer.model"), cfg.base_vocab_size)
+    tok = Tokenizer(os.path.join(model_dir, "tokenizer.model"), cfg.base_vocab_size, cfg.added_token_ids(),
+                    cfg.special_token_strings())
     return model, tok
 
 

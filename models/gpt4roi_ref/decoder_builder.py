@@ -34,6 +34,9 @@ MS_DOMAIN = "com.microsoft"
 ALIGN = 65536  # external-data offsets on a 64 KiB boundary, so ONNX Runtime can map them
 
 WeightFn = Callable[[str], np.ndarray]
+# (onnx.helper.np_dtype_to_tensor_dtype is not in onnx 1.12; onnx.mapping is gone from newer releases.)
+NP_TO_ONNX = {np.dtype(np.float32): TensorProto.FLOAT, np.dtype(np.float16): TensorProto.FLOAT16,
+              np.dtype(np.uint8): TensorProto.UINT8, np.dtype(np.int64): TensorProto.INT64}
 
 
 def quantize_int4(w: np.ndarray, block_size: int) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -96,7 +99,7 @@ class ExternalData:
         self.f.write(raw)
         t = TensorProto()
         t.name = name
-        t.data_type = helper.np_dtype_to_tensor_dtype(arr.dtype)
+        t.data_type = NP_TO_ONNX[np.dtype(arr.dtype)]
         t.dims.extend(arr.shape)
         t.data_location = TensorProto.EXTERNAL
         for k, v in (("location", self.location), ("offset", str(self.offset)), ("length", str(len(raw)))):

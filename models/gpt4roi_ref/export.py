@@ -26,8 +26,8 @@ import onnx
 import torch
 import torch.nn as nn
 
-from .checkpoint import added_token_ids, load_official
-from .config import (ADDED_TOKENS, CLIP_MEAN, CLIP_STD, IMAGE_INTRO, PRESETS, STOP_STRING, SYSTEM_PROMPT,
+from .checkpoint import config_from_checkpoint, load_official, read_checkpoint
+from .config import (CLIP_MEAN, CLIP_STD, IMAGE_INTRO, PREPROCESS_CLIP, PRESETS, STOP_STRING, SYSTEM_PROMPT,
                      GPT4RoIConfig)
 from .modeling import GPT4RoI, multi_level_roi_align
 from .tensorio import sha256_file, write_bundle
@@ -224,15 +224,52 @@ def export_all(model: GPT4RoI, out: str, dtypes: List[str], tokenizer: str, toke
     return parity(model, out, variants, names, parity_dir, (pixels, boxes, rois, embeds, mask, pos, past))
 
 
-def write_manifest(model: GPT4RoI, out: str, variants: Dict, names: Dict, tokenizer_dir: str = None) -> None:
-    cfg = model.cfg
-    import sentencepiece as spm
-    sp = spm.SentencePieceProcessor(model_file=os.path.join(out, "tokenizer.model"))
+RESIZE_MODES = {
+    "stretch_bilinear": "bilinear, half-pixel centres, no antialias, float32, no rounding",
+    PREPROCESS_CLIP: "CLIPImageProcessor resize (shortest edge, PIL bicubic, antialiased, uint8), then "
+                     "bilinear to 224x224 (half-pixel centres, no antialias, float32)",
+}
+QUESTION_RULES = {
+    "strip": True, "empty_question": "hello, world!", "short_tag": "<{n}>", "anonymous_tag": "<>",
+    "first_turn_needs_region": True,
+}
+INT4_NOTE = ("decoder projections and lm_head as com.microsoft MatMulNBits: 4 bits, asymmetric, block_size "
+             "{block} along K; activations float32")
+
+
+def file_table(out: str) -> Dict[str, Dict]:
     files = {}
     for f in sorted(os.listdir(out)):
         p = os.path.join(out, f)
         if os.path.isfile(p) and f != "manifest.json":
             files[f] = {"bytes": os.path.getsize(p), "sha256": sha256_file(p)}
+    return files
+
+
+def tokenizer_spec(cfg: GPT4RoIConfig, tokenizer_path: str, tokenizer_dir: str = None) -> Dict:
+    """The manifest's tokenizer block: ids from the checkpoint's tokenizer files when present."""
+    from .prompt import Tokenizer
+    tok = Tokenizer(tokenizer_path, cfg.base_vocab_size, cfg.added_token_ids(), cfg.special_token_strings())
+    has_file = bool(tokenizer_dir) and os.path.exists(os.path.join(tokenizer_dir, "added_tokens.json"))
+    return {
+        "file": "tokenizer.model", "type": "sentencepiece", "add_bos": True,
+        "bos_id": tok.bos_id, "eos_id": tok.eos_id, "unk_id": tok.sp.unk_id(),
+        "base_vocab_size": tok.sp.get_piece_size(),
+        "added_tokens": dict(sorted(tok.added.items(), key=lambda kv: kv[1])),
+        "added_tokens_source": "added_tokens.json" if has_file else
+        ("training order after the base vocabulary" if cfg.added_tokens is not None
+         else "demo order after the base vocabulary"),
+        "special_tokens": tok.special_strings,
+        "added_token_rule": "split on added tokens and special tokens, strip whitespace on both sides of each, "
+                            "encode each remaining chunk alone (dummy prefix), BOS first (HF slow LlamaTokenizer)",
+    }
+
+
+def write_manifest(model: GPT4RoI, out: str, variants: Dict, names: Dict, tokenizer_dir: str = None,
+                   variant_notes: Dict[str, str] = None) -> None:
+    cfg = model.cfg
+    files = file_table(out)
+    gen = cfg.generation
     manifest = {
         "format": "gpt4roi-onnx",
         "format_version": FORMAT_VERSION,
@@ -249,7 +286,7 @@ def write_manifest(model: GPT4RoI, out: str, variants: Dict, names: Dict, tokeni
         },
         "preprocess": {
             "color": "RGB", "apply_exif_orientation": True, "resize": [cfg.vision.image_size, cfg.vision.image_size],
-            "resize_mode": "bilinear, half-pixel centres, no antialias, float32, no rounding",
+            "mode": cfg.preprocess, "resize_mode": RESIZE_MODES[cfg.preprocess],
             "scale": 1.0 / 255.0, "mean": list(CLIP_MEAN), "std": list(CLIP_STD), "layout": "NCHW",
             "boxes": "pixel xyxy in the oriented image, divided by (w, h, w, h)",
         },
@@ -262,15 +299,11 @@ def write_manifest(model: GPT4RoI, out: str, variants: Dict, names: Dict, tokeni
             "generation_prefix": "### ", "region_token": "<bbox>", "region_first_mention": "region{n} <bbox>",
             "region_later_mention": "region{n}", "region_tag": "<region{n}>",
             "stop_strings": [STOP_STRING], "strip_from_answer": ["Assistant: ", "Assistant:"],
+            "question_rules": QUESTION_RULES,
         },
-        "tokenizer": {
-            "file": "tokenizer.model", "type": "sentencepiece", "add_bos": True,
-            "bos_id": sp.bos_id(), "eos_id": sp.eos_id(), "unk_id": sp.unk_id(),
-            "base_vocab_size": sp.get_piece_size(),
-            "added_tokens": added_token_ids(tokenizer_dir, cfg.base_vocab_size, ADDED_TOKENS),
-            "added_token_rule": "split on added tokens, strip whitespace on both sides of each, encode each "
-                                "remaining chunk alone (dummy prefix), BOS first (HF slow LlamaTokenizer)",
-        },
+        "generation": {"do_sample": gen.do_sample, "temperature": gen.temperature, "top_k": gen.top_k,
+                       "top_p": gen.top_p, "max_new_tokens": gen.max_new_tokens},
+        "tokenizer": tokenizer_spec(cfg, os.path.join(out, "tokenizer.model"), tokenizer_dir),
         "embeddings": {"file": "embed_tokens.bin", "dtype": "float32", "shape": [cfg.llm.vocab_size, cfg.llm.hidden]},
         "graphs": {g: dict(names[g]) for g in names},
         "layouts": {
@@ -286,7 +319,9 @@ def write_manifest(model: GPT4RoI, out: str, variants: Dict, names: Dict, tokeni
             "past_key_values.i.key|value": "[batch, heads, past_sequence, head_dim]; length 0 on the first call",
             "logits": "[batch, sequence, vocab_size] float",
         },
-        "variants": {k: {"graphs": v, "dtype": "float32" if k == "fp32" else "float16"} for k, v in variants.items()},
+        "variants": {k: dict({"graphs": v, "dtype": "float16" if k == "fp16" else "float32"},
+                             **({"weights": variant_notes[k]} if variant_notes and k in variant_notes else {}))
+                     for k, v in variants.items()},
         "default_variant": "fp32" if "fp32" in variants else "fp16",
         "files": files,
     }
@@ -354,6 +389,10 @@ def load_for_export(args) -> tuple:
     cfg = PRESETS[args.preset]()
     if args.config:
         cfg = GPT4RoIConfig.load(args.config)
+    # Vocabulary rows, LLaMA sizes, added-token ids and special tokens come from the checkpoint itself.
+    state = read_checkpoint(args.gpt4roi)
+    cfg = config_from_checkpoint(cfg, args.gpt4roi, vocab_rows=state["model.embed_tokens.weight"].shape[0])
+    del state
     model = GPT4RoI(cfg)
     load_official(model, args.gpt4roi, args.clip)
     return model, args.tokenizer, os.path.dirname(os.path.abspath(args.tokenizer))

@@ -20,6 +20,8 @@ public sealed record ModelManifest
     public required Dictionary<string, VariantSpec> Variants { get; init; }
     public required string DefaultVariant { get; init; }
     public required Dictionary<string, FileSpec> Files { get; init; }
+    /// <summary>Decoding defaults of the model (optional; absent in older folders: greedy, 64 tokens).</summary>
+    public GenerationSpec? Generation { get; init; }
 
     /// <summary>The graphs every model folder has.</summary>
     public static IReadOnlyList<string> GraphNames { get; } = ["vision", "region_head", "decoder"];
@@ -117,4 +119,26 @@ public sealed record ModelManifest
             throw new ModelLoadException($"{where}: {message}");
         }
     }
+}
+
+/// <summary>The manifest's <c>generation</c>: decoding defaults (docs/model-format.md).</summary>
+public sealed record GenerationSpec
+{
+    public required bool DoSample { get; init; }
+    /// <summary>0 = greedy.</summary>
+    public required float Temperature { get; init; }
+    /// <summary>0 = off.</summary>
+    public required int TopK { get; init; }
+    public required float TopP { get; init; }
+    public required int MaxNewTokens { get; init; }
+}
+
+/// <summary>The manifest's <c>prompt.question_rules</c>: the official demo's question handling (docs/model-format.md).</summary>
+public sealed record QuestionRulesSpec
+{
+    public required bool Strip { get; init; }
+    public required string EmptyQuestion { get; init; }
+    public required string ShortTag { get; init; }
+    public required string AnonymousTag { get; init; }
+    public required bool FirstTurnNeedsRegion { get; init; }
 }

@@ -12,4 +12,7 @@ public sealed record PreprocessSpec
     public required float[] Mean { get; init; }
     public required float[] Std { get; init; }
     public required string Layout { get; init; }
+    /// <summary><c>stretch_bilinear</c> (default when absent) or <c>clip_processor_stretch</c> (docs/model-format.md).</summary>
+    public string? Mode { get; init; }
+    public string? ResizeMode { get; init; }
 }

@@ -17,4 +17,5 @@ public sealed record PromptSpec
     public required string RegionLaterMention { get; init; }
     public required string[] StopStrings { get; init; }
     public required string[] StripFromAnswer { get; init; }
+    public QuestionRulesSpec? QuestionRules { get; init; }
 }

@@ -52,7 +52,7 @@ def load_model(model_dir: str, device: str = "cpu"):
 
 def run_case(pipe: Pipeline, case, data: bytes = None):
     img = decode_image(data if data is not None else case.encode())
-    pixels = pixels_from_image(img)
+    pixels = pixels_from_image(img, mode=pipe.model.cfg.preprocess)
     tokens, maps = pipe.encode_image(pixels)
     conv = Conversation()
     results = []

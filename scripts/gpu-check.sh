@@ -14,7 +14,7 @@ set -uo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 CMD="${1:-}"
 PARTS="${2:-$ROOT/.gpu-check/parts}"
-PART_SIZE="${GPU_CHECK_PART_SIZE:-60m}"
+PART_SIZE="${GPU_CHECK_PART_SIZE:-60000000}"  # bytes: parts of at most 60 MB
 WORK="${GPU_CHECK_WORK:-$ROOT/.gpu-check/work}"
 OUTDIR="${GPU_CHECK_OUT:-$ROOT/.gpu-check/report}"
 RID=linux-x64

@@ -33,15 +33,17 @@ DERIVED_KEYS = (re.compile(r"^model\.layers\.\d+\.self_attn\.rotary_emb\.inv_fre
                 re.compile(r"^vision_model\.embeddings\.position_ids$"))
 
 
-def read_safetensors(path: str) -> State:
-    """Minimal safetensors reader (no dependency): 8-byte header length, JSON header, raw data."""
+def read_safetensors(path: str, names: Optional[Iterable[str]] = None) -> State:
+    """Minimal safetensors reader (no dependency): 8-byte header length, JSON header, raw data.
+    With `names`, only those tensors are read."""
+    wanted = set(names) if names is not None else None
     with open(path, "rb") as f:
         (n,) = struct.unpack("<Q", f.read(8))
         header = json.loads(f.read(n))
         base = 8 + n
         out: State = {}
         for name, info in header.items():
-            if name == "__metadata__":
+            if name == "__metadata__" or (wanted is not None and name not in wanted):
                 continue
             start, end = info["data_offsets"]
             f.seek(base + start)
@@ -208,3 +210,57 @@ def config_from_checkpoint(cfg, gpt4roi_dir: str, vocab_rows: Optional[int] = No
     if too_big:
         raise ValueError(f"added token ids {too_big} do not fit the {cfg.llm.vocab_size}-row embedding")
     return cfg
+
+
+class LazyCheckpoint:
+    """Tensors of a (sharded) checkpoint read on demand: a safetensors tensor alone, a .bin shard whole
+    (the last one kept), so streaming an export needs about one shard of RAM, not the model."""
+
+    def __init__(self, path: str):
+        self.path = path
+        self.weight_map: Dict[str, str] = {}
+        if os.path.isfile(path):
+            self.weight_map = {k: os.path.basename(path) for k in _read_any(path)} if not path.endswith(
+                ".safetensors") else {k: os.path.basename(path) for k in _safetensors_header(path)}
+            self.folder = os.path.dirname(path)
+        else:
+            self.folder = path
+            for index_name in ("model.safetensors.index.json", "pytorch_model.bin.index.json"):
+                p = os.path.join(path, index_name)
+                if os.path.exists(p):
+                    with open(p, encoding="utf-8") as f:
+                        self.weight_map = json.load(f)["weight_map"]
+                    break
+            else:
+                for single in ("model.safetensors", "pytorch_model.bin"):
+                    p = os.path.join(path, single)
+                    if os.path.exists(p):
+                        names = _safetensors_header(p) if single.endswith(".safetensors") else _read_any(p)
+                        self.weight_map = {k: single for k in names}
+                        break
+        if not self.weight_map:
+            raise FileNotFoundError(f"{path}: no checkpoint found")
+        self._shard_name: Optional[str] = None
+        self._shard: State = {}
+
+    def keys(self):
+        return self.weight_map.keys()
+
+    def __getitem__(self, name: str) -> torch.Tensor:
+        shard = self.weight_map[name]
+        p = os.path.join(self.folder, shard)
+        if shard.endswith(".safetensors"):
+            return read_safetensors(p, names=[name])[name]
+        if shard != self._shard_name:
+            self._shard, self._shard_name = {}, None
+            self._shard = torch.load(p, map_location="cpu")
+            self._shard_name = shard
+        return self._shard[name]
+
+
+def _safetensors_header(path: str) -> Dict[str, dict]:
+    with open(path, "rb") as f:
+        (n,) = struct.unpack("<Q", f.read(8))
+        header = json.loads(f.read(n))
+    header.pop("__metadata__", None)
+    return header

@@ -398,6 +398,75 @@ def load_for_export(args) -> tuple:
     return model, args.tokenizer, os.path.dirname(os.path.abspath(args.tokenizer))
 
 
+def export_streaming(args, dtypes: List[str]) -> int:
+    """Real weights within a small RAM: vision + region head through torch (CLIP, projector and region
+    module only, ~0.6 G parameters), the decoder(s) through decoder_builder reading one checkpoint tensor
+    at a time (peak about one shard). No torch parity for the decoder (the full model is not built); the
+    builder itself is checked against torch by the tests."""
+    from types import SimpleNamespace
+    from .checkpoint import LazyCheckpoint, clip_vision_part, gpt4roi_part
+    from .decoder_builder import build_decoder, state_dict_weights
+    lazy = LazyCheckpoint(args.gpt4roi)
+    cfg = PRESETS[args.preset]()
+    if args.config:
+        cfg = GPT4RoIConfig.load(args.config)
+    cfg = config_from_checkpoint(cfg, args.gpt4roi, vocab_rows=lazy["model.embed_tokens.weight"].shape[0])
+    out = args.out
+    os.makedirs(out, exist_ok=True)
+    small = GPT4RoIConfig.from_dict(cfg.to_dict())
+    small.llm.layers, small.llm.vocab_size = 0, 8
+    model = GPT4RoI(small).eval()
+    part = {k: lazy[k].float() for k in lazy.keys() if k.startswith(("model.mm_projector.", "model.spi_module."))}
+    missing = [k for k in model.lm.state_dict() if k.startswith(("model.mm_projector.", "model.spi_module."))
+               and k not in part]
+    if missing:
+        raise ValueError(f"{args.gpt4roi}: missing {missing[:3]}")
+    model.lm.load_state_dict(part, strict=False)
+    model.vision_tower.load_state_dict({k: v.float() for k, v in clip_vision_part(read_checkpoint(args.clip)).items()},
+                                       strict=True)
+    names = graph_names(cfg)
+    g = torch.Generator().manual_seed(0)
+    pixels = torch.randn(1, 3, cfg.vision.image_size, cfg.vision.image_size, generator=g)
+    boxes = torch.tensor([[0.1, 0.1, 0.5, 0.6], [0.3, 0.2, 0.9, 0.8]])
+    with torch.no_grad():
+        _, maps = model.encode_image(pixels)
+        rois = multi_level_roi_align(maps, boxes, torch.zeros(2, dtype=torch.long), cfg).permute(0, 1, 3, 4, 2)
+        _export(VisionGraph(model), (pixels,), os.path.join(out, "vision.onnx"), names["vision"]["inputs"],
+                names["vision"]["outputs"], {n: {0: "batch"} for n in names["vision"]["inputs"] + names["vision"]["outputs"]})
+        _export(RegionHeadGraph(model), (rois.contiguous(), boxes), os.path.join(out, "region_head.onnx"),
+                names["region_head"]["inputs"], names["region_head"]["outputs"],
+                {"roi_features": {0: "regions"}, "boxes": {0: "regions"}, "region_embeddings": {0: "regions"}})
+    del model, part, maps, rois
+    weight = state_dict_weights(lazy)
+    variants, notes = {}, {}
+    for d in dtypes:
+        dec = {"fp32": "decoder.onnx", "fp16": "decoder.fp16.onnx", "int4": "decoder.int4.onnx"}[d]
+        build_decoder(cfg, weight, os.path.join(out, dec), d, 32, external=True,
+                      progress=lambda s, d=d: print(f"decoder {d}: {s}", flush=True))
+        if d == "fp16":
+            for gname in ("vision", "region_head"):
+                to_fp16(os.path.join(out, f"{gname}.onnx"), os.path.join(out, f"{gname}.fp16.onnx"))
+            variants["fp16"] = {"vision": "vision.fp16.onnx", "region_head": "region_head.fp16.onnx", "decoder": dec}
+        else:
+            variants[d] = {"vision": "vision.onnx", "region_head": "region_head.onnx", "decoder": dec}
+        if d == "int4":
+            notes["int4"] = INT4_NOTE.format(block=32)
+    lazy["model.embed_tokens.weight"].float().numpy().astype("<f4").tofile(os.path.join(out, "embed_tokens.bin"))
+    if os.path.abspath(args.tokenizer) != os.path.abspath(os.path.join(out, "tokenizer.model")):
+        shutil.copyfile(args.tokenizer, os.path.join(out, "tokenizer.model"))
+    write_manifest(SimpleNamespace(cfg=cfg), out, variants, names, os.path.dirname(os.path.abspath(args.tokenizer)),
+                   notes)
+    if "fp32" not in variants:
+        p = os.path.join(out, "manifest.json")
+        with open(p, encoding="utf-8") as f:
+            m = json.load(f)
+        m["default_variant"] = "fp16" if "fp16" in variants else "int4"
+        with open(p, "w", encoding="utf-8") as f:
+            json.dump(m, f, indent=2)
+    print(f"exported {cfg.name} to {out}: " + ", ".join(sorted(os.listdir(out))))
+    return 0
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--model", help="a shipped model folder with reference/ (e.g. models/tiny)")
@@ -407,15 +476,29 @@ def main() -> None:
     p.add_argument("--clip", help="CLIP ViT-L/14 checkpoint (folder or file)")
     p.add_argument("--tokenizer", help="tokenizer.model (its folder's added_tokens.json is read if present)")
     p.add_argument("--out", required=True)
-    p.add_argument("--dtype", choices=["fp32", "fp16", "both"], default="fp32")
+    p.add_argument("--dtype", choices=["fp32", "fp16", "both", "int4"], action="append",
+                   help="fp32 (default), fp16, both (= fp32 and fp16), int4 (weight-only decoder; needs --stream "
+                        "or use gpt4roi_ref.quantize); repeatable")
+    p.add_argument("--stream", action="store_true",
+                   help="real weights in little RAM: the decoder is built by decoder_builder one tensor at a time")
     p.add_argument("--parity-dir", help="keep the parity inputs/outputs here")
     p.add_argument("--no-parity", action="store_true")
     a = p.parse_args()
     if not a.model and not (a.gpt4roi and a.clip and a.tokenizer):
         p.error("give --model DIR, or --gpt4roi, --clip and --tokenizer")
     torch.set_num_threads(max(1, os.cpu_count() or 1))
+    dtypes = []
+    for d in a.dtype or ["fp32"]:
+        for x in (["fp32", "fp16"] if d == "both" else [d]):
+            if x not in dtypes:
+                dtypes.append(x)
+    if a.stream:
+        if a.model:
+            p.error("--stream is for real checkpoints (--gpt4roi, --clip, --tokenizer)")
+        sys.exit(export_streaming(a, dtypes))
+    if "int4" in dtypes:
+        p.error("int4 without --stream: export fp32, then run python3 -m gpt4roi_ref.quantize --model OUT")
     model, tok, tok_dir = load_for_export(a)
-    dtypes = ["fp32", "fp16"] if a.dtype == "both" else [a.dtype]
     sys.exit(export_all(model, a.out, dtypes, tok, tok_dir, a.parity_dir, not a.no_parity))
 
 

@@ -301,3 +301,45 @@ def test_config_from_checkpoint_readsVocabAddedTokensAndSpecialTokens(tmp_path):
                                            "pad_token": "[PAD]"}
     with pytest.raises(ValueError, match="do not fit"):
         config_from_checkpoint(seven_b(), str(tmp_path), vocab_rows=32005)
+
+
+def test_export_stream_fakeSevenBLayout_writesFp16AndInt4Folder(tmp_path):
+    """The low-RAM real-weights path: checkpoint tokenizer files decide vocabulary, ids and BOS."""
+    import shutil
+    import subprocess
+    import sys
+    import onnx
+    from conftest import MODELS
+    cfg = GPT4RoIConfig(
+        name="fake-7b-layout",
+        vision=VisionConfig(width=16, layers=24, heads=2, mlp_dim=32),
+        region=RegionConfig(width=16, group_norm_groups=4, pos_hidden=8, box_embed=16),
+        llm=LlamaConfig(vocab_size=518, hidden=32, layers=2, heads=2, intermediate=48),
+        base_vocab_size=512)
+    src, gdir, cdir = fake_official_files(tmp_path, cfg, use_safetensors=True)
+    added = {"[PAD]": 512, "<im_patch>": 513, "<bbox>": 514, "<point>": 515, "<im_start>": 516, "<im_end>": 517}
+    (tmp_path / "gpt4roi" / "added_tokens.json").write_text(json.dumps(added))
+    (tmp_path / "gpt4roi" / "special_tokens_map.json").write_text(json.dumps(
+        {"bos_token": "</s>", "eos_token": "</s>", "unk_token": "<unk>", "pad_token": "[PAD]"}))
+    (tmp_path / "gpt4roi" / "config.json").write_text(json.dumps(
+        {"vocab_size": 518, "hidden_size": 32, "num_hidden_layers": 2, "num_attention_heads": 2,
+         "intermediate_size": 48, "mm_vision_select_layer": -2, "mm_use_im_start_end": True}))
+    shutil.copyfile(os.path.join(MODELS, "tiny", "tokenizer.model"), tmp_path / "gpt4roi" / "tokenizer.model")
+    cfg_path = tmp_path / "preset.json"
+    cfg.save(str(cfg_path))
+    out = tmp_path / "out"
+    r = subprocess.run([sys.executable, "-m", "gpt4roi_ref.export", "--stream", "--config", str(cfg_path),
+                        "--gpt4roi", gdir, "--clip", cdir, "--tokenizer", str(tmp_path / "gpt4roi" / "tokenizer.model"),
+                        "--out", str(out), "--dtype", "fp16", "--dtype", "int4"],
+                       cwd=MODELS, capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr[-2000:]
+    m = json.loads((out / "manifest.json").read_text())
+    assert set(m["variants"]) == {"fp16", "int4"} and m["default_variant"] == "fp16"
+    assert m["tokenizer"]["added_tokens"] == added and m["tokenizer"]["bos_id"] == 2
+    assert m["tokenizer"]["added_tokens_source"] == "added_tokens.json"
+    assert m["embeddings"]["shape"] == [518, 32] and m["dims"]["vocab_size"] == 518
+    assert os.path.getsize(out / "embed_tokens.bin") == 518 * 32 * 4
+    for f in ("decoder.fp16.onnx", "decoder.int4.onnx", "vision.onnx", "region_head.fp16.onnx"):
+        onnx.checker.check_model(str(out / f))
+    ops = {n.op_type for n in onnx.load(str(out / "decoder.int4.onnx"), load_external_data=False).graph.node}
+    assert "MatMulNBits" in ops and "MatMul" in ops

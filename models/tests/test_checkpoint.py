@@ -155,12 +155,14 @@ def test_apply_delta_fakeLlamaAndDelta_mergesAndLoadsStrict(tmp_path):
     torch.save(base, tmp_path / "base" / "pytorch_model.bin")
     torch.save(delta, tmp_path / "delta" / "pytorch_model.bin")
     (tmp_path / "delta" / "added_tokens.json").write_text('{"<im_patch>": 35}')
+    (tmp_path / "delta" / "config.json").write_text(json.dumps({"vocab_size": 40, "mm_vision_select_layer": -2}))
     apply_delta(str(tmp_path / "base"), str(tmp_path / "delta"), str(tmp_path / "merged"), torch.float32)
     dst = GPT4RoI(cfg)
     load_official(dst, str(tmp_path / "merged"), cdir)
     for k, v in target.items():
         assert torch.allclose(dst.lm.state_dict()[k], v.half().float(), atol=1e-5), k
     assert (tmp_path / "merged" / "added_tokens.json").exists()
+    assert (tmp_path / "merged" / "config.json").exists()
 
 
 # ---- the exact 7B shapes ----------------------------------------------------------------------------

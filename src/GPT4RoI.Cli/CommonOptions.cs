@@ -111,7 +111,7 @@ internal static class CommonOptions
     private static Option<string?> CreateVariant()
     {
         var option = new Option<string?>("--variant") { Description = "model variant (default: the manifest's)", Recursive = true };
-        option.AcceptOnlyFromAmong("fp32", "fp16");
+        option.AcceptOnlyFromAmong("fp32", "fp16", "int4");
         return option;
     }
 }

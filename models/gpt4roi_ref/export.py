@@ -14,6 +14,7 @@ since Debian has no Python onnxruntime) and prints each max abs error.
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import os
 import shutil
@@ -116,8 +117,11 @@ def _export(module: nn.Module, args, path: str, inputs: List[str], outputs: List
     tmp = tempfile.mkdtemp()
     try:
         tmp_path = os.path.join(tmp, "model.onnx")
+        extra = {}
+        if "dynamo" in inspect.signature(torch.onnx.export).parameters:
+            extra["dynamo"] = False  # newer torch defaults to the dynamo exporter; keep the TorchScript one
         torch.onnx.export(module, args, tmp_path, input_names=inputs, output_names=outputs, dynamic_axes=dynamic,
-                          opset_version=OPSET, do_constant_folding=True)
+                          opset_version=OPSET, do_constant_folding=True, **extra)
         m = onnx.load(tmp_path)  # pulls in any external data torch wrote
         save_model(m, path)
     finally:

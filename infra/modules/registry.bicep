@@ -1,11 +1,13 @@
-// The container registry azd pushes the image to; the app pulls it with its managed identity (AcrPull on this
-// registry only; the admin user stays off).
+// The container registry azd pushes the image to. Decision: the app's user-assigned identity pulls with
+// AcrPull scoped to this registry only (besides its storage roles, scoped to its storage account); no admin
+// credentials (adminUserEnabled false) and no anonymous pull (anonymousPullEnabled false). The functionapp
+// module depends on this module's outputs, so the role assignment exists before the first image pull.
 param location string
 param tags object
 param registryName string
 param pullPrincipalId string
 
-resource registry 'Microsoft.ContainerRegistry/registries@2023-07-01' = {
+resource registry 'Microsoft.ContainerRegistry/registries@2025-04-01' = {
   name: registryName
   location: location
   tags: tags
@@ -14,6 +16,7 @@ resource registry 'Microsoft.ContainerRegistry/registries@2023-07-01' = {
   }
   properties: {
     adminUserEnabled: false
+    anonymousPullEnabled: false
     publicNetworkAccess: 'Enabled'
   }
 }
@@ -32,3 +35,4 @@ resource pull 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
 
 output name string = registry.name
 output loginServer string = registry.properties.loginServer
+output pullRoleAssignmentId string = pull.id

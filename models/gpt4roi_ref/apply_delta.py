@@ -19,7 +19,10 @@ import torch
 from .checkpoint import drop_derived, read_checkpoint, write_safetensors
 
 SHARD_BYTES = 2_000_000_000
-TOKENIZER_FILES = ("tokenizer.model", "added_tokens.json", "special_tokens_map.json", "tokenizer_config.json")
+# Copied from the delta beside the merged weights: the tokenizer files and config.json (vocab_size,
+# mm_vision_select_layer, mm_use_im_start_end), which the exporter reads.
+TOKENIZER_FILES = ("tokenizer.model", "added_tokens.json", "special_tokens_map.json", "tokenizer_config.json",
+                   "config.json", "generation_config.json")
 DELTA_ONLY = ("model.mm_projector.", "model.spi_module.")
 
 

@@ -8,13 +8,19 @@ from __future__ import annotations
 import dataclasses
 import json
 from dataclasses import dataclass, field
-from typing import List
+from typing import Dict, List, Optional
 
 CLIP_MEAN = (0.48145466, 0.4578275, 0.40821073)
 CLIP_STD = (0.26862954, 0.26130258, 0.27577711)
 
-# Added tokens, in the order the official demo (gpt4roi/app.py) adds them after the base vocabulary.
+# Added tokens, in the order the official demo (gpt4roi/app.py 83-86) adds them after the base vocabulary.
+# The tiny model uses this order. Real weights take their ids from the checkpoint's added_tokens.json.
 ADDED_TOKENS = ("<im_patch>", "<im_start>", "<im_end>", "<bbox>", "<point>")
+# The order training adds them (gpt4roi/train/train.py 589-595: [PAD] when the tokenizer has no pad token;
+# gpt4roi/models/spi_llava.py 248-258: <im_patch>, then <bbox>, <point>, then <im_start>, <im_end>).
+TRAINING_ADDED_TOKENS = ("[PAD]", "<im_patch>", "<bbox>", "<point>", "<im_start>", "<im_end>")
+# Strings the slow LlamaTokenizer splits out of user text as single ids when they are its special tokens.
+DEFAULT_SPECIAL_TOKENS = {"bos_token": "<s>", "eos_token": "</s>", "unk_token": "<unk>"}
 
 SYSTEM_PROMPT = (
     "A chat between a curious human and an artificial intelligence assistant. "
@@ -82,7 +88,7 @@ class RegionConfig:
 
 @dataclass
 class LlamaConfig:
-    vocab_size: int = 32005
+    vocab_size: int = 32006
     hidden: int = 4096
     layers: int = 32
     heads: int = 32
@@ -97,6 +103,27 @@ class LlamaConfig:
 
 
 @dataclass
+class GenerationConfig:
+    """Decoding defaults written into the manifest (a request may override them)."""
+    do_sample: bool = False
+    temperature: float = 0.0     # 0 = greedy
+    top_k: int = 0               # 0 = off
+    top_p: float = 1.0
+    max_new_tokens: int = 64
+
+
+def demo_generation() -> GenerationConfig:
+    """The official demo: generate(do_sample=True, temperature=0.2, max_new_tokens=1024) (gpt4roi/app.py
+    294-300); top_k and top_p are transformers' GenerationConfig defaults (50, 1.0)."""
+    return GenerationConfig(do_sample=True, temperature=0.2, top_k=50, top_p=1.0, max_new_tokens=1024)
+
+
+# Image preprocessing modes (see preprocess.py and docs/model-format.md).
+PREPROCESS_STRETCH = "stretch_bilinear"       # mmdet Resize(224, 224, keep_ratio=False), 3 of 5 stage-2 sets
+PREPROCESS_CLIP = "clip_processor_stretch"    # CLIPImageProcessor (no crop) + bilinear to 224x224: the demo
+
+
+@dataclass
 class GPT4RoIConfig:
     name: str = "gpt4roi-7b"
     vision: VisionConfig = field(default_factory=VisionConfig)
@@ -106,6 +133,12 @@ class GPT4RoIConfig:
     bos_id: int = 1
     eos_id: int = 2
     unk_id: int = 0
+    # name -> id of every token after the base vocabulary; None = ADDED_TOKENS in the demo's order.
+    added_tokens: Optional[Dict[str, int]] = None
+    # special_tokens_map.json (bos/eos/unk/pad token strings); None = DEFAULT_SPECIAL_TOKENS.
+    special_tokens: Optional[Dict[str, str]] = None
+    preprocess: str = PREPROCESS_STRETCH
+    generation: GenerationConfig = field(default_factory=GenerationConfig)
 
     @property
     def feature_map_sizes(self) -> List[int]:
@@ -119,7 +152,12 @@ class GPT4RoIConfig:
         return [self.vision.image_size / s for s in self.feature_map_sizes]
 
     def added_token_ids(self) -> dict:
+        if self.added_tokens is not None:
+            return dict(self.added_tokens)
         return {tok: self.base_vocab_size + i for i, tok in enumerate(ADDED_TOKENS)}
+
+    def special_token_strings(self) -> dict:
+        return dict(self.special_tokens if self.special_tokens is not None else DEFAULT_SPECIAL_TOKENS)
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -132,7 +170,10 @@ class GPT4RoIConfig:
             region=RegionConfig(**d["region"]),
             llm=LlamaConfig(**d["llm"]),
             base_vocab_size=d["base_vocab_size"],
-            bos_id=d["bos_id"], eos_id=d["eos_id"], unk_id=d["unk_id"])
+            bos_id=d["bos_id"], eos_id=d["eos_id"], unk_id=d["unk_id"],
+            added_tokens=d.get("added_tokens"), special_tokens=d.get("special_tokens"),
+            preprocess=d.get("preprocess", PREPROCESS_STRETCH),
+            generation=GenerationConfig(**d["generation"]) if "generation" in d else GenerationConfig())
 
     def save(self, path: str) -> None:
         with open(path, "w", encoding="utf-8") as f:
@@ -145,8 +186,18 @@ class GPT4RoIConfig:
 
 
 def seven_b() -> GPT4RoIConfig:
-    """GPT4RoI-7B: LLaMA-7B + CLIP ViT-L/14 (224 px)."""
-    return GPT4RoIConfig()
+    """GPT4RoI-7B: LLaMA-7B + CLIP ViT-L/14 (224 px).
+
+    Vocabulary and added-token ids are the training code's (32000 + [PAD] + 5 = 32006 rows); a real
+    checkpoint overrides them from its config.json / embedding shape / added_tokens.json
+    (checkpoint.config_from_checkpoint). Preprocessing and decoding default to the official demo's.
+    """
+    base = 32000
+    return GPT4RoIConfig(
+        llm=LlamaConfig(vocab_size=base + len(TRAINING_ADDED_TOKENS)),
+        added_tokens={t: base + i for i, t in enumerate(TRAINING_ADDED_TOKENS)},
+        special_tokens=dict(DEFAULT_SPECIAL_TOKENS, pad_token="[PAD]"),
+        preprocess=PREPROCESS_CLIP, generation=demo_generation())
 
 
 TINY_BASE_VOCAB = 512

@@ -45,13 +45,14 @@ def load_model(model_dir: str, device: str = "cpu"):
         model = GPT4RoI(cfg)
         model.load_state_dict(torch.load(os.path.join(model_dir, "model.pt"), map_location="cpu"))
     model.to(device).eval()
-    tok = Tokenizer(os.path.join(model_dir, "tokenizer.model"), cfg.base_vocab_size)
+    tok = Tokenizer(os.path.join(model_dir, "tokenizer.model"), cfg.base_vocab_size, cfg.added_token_ids(),
+                    cfg.special_token_strings())
     return model, tok
 
 
 def run_case(pipe: Pipeline, case, data: bytes = None):
     img = decode_image(data if data is not None else case.encode())
-    pixels = pixels_from_image(img)
+    pixels = pixels_from_image(img, mode=pipe.model.cfg.preprocess)
     tokens, maps = pipe.encode_image(pixels)
     conv = Conversation()
     results = []

@@ -14,6 +14,7 @@ since Debian has no Python onnxruntime) and prints each max abs error.
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import os
 import shutil
@@ -26,8 +27,8 @@ import onnx
 import torch
 import torch.nn as nn
 
-from .checkpoint import added_token_ids, load_official
-from .config import (ADDED_TOKENS, CLIP_MEAN, CLIP_STD, IMAGE_INTRO, PRESETS, STOP_STRING, SYSTEM_PROMPT,
+from .checkpoint import config_from_checkpoint, load_official, read_checkpoint
+from .config import (CLIP_MEAN, CLIP_STD, IMAGE_INTRO, PREPROCESS_CLIP, PRESETS, STOP_STRING, SYSTEM_PROMPT,
                      GPT4RoIConfig)
 from .modeling import GPT4RoI, multi_level_roi_align
 from .tensorio import sha256_file, write_bundle
@@ -132,8 +133,11 @@ def _export(module: nn.Module, args, path: str, inputs: List[str], outputs: List
     tmp = tempfile.mkdtemp()
     try:
         tmp_path = os.path.join(tmp, "model.onnx")
+        extra = {}
+        if "dynamo" in inspect.signature(torch.onnx.export).parameters:
+            extra["dynamo"] = False  # newer torch defaults to the dynamo exporter; keep the TorchScript one
         torch.onnx.export(module, args, tmp_path, input_names=inputs, output_names=outputs, dynamic_axes=dynamic,
-                          opset_version=OPSET, do_constant_folding=True)
+                          opset_version=OPSET, do_constant_folding=True, **extra)
         m = onnx.load(tmp_path)  # pulls in any external data torch wrote
         save_model(m, path)
     finally:
@@ -237,15 +241,52 @@ def export_all(model: GPT4RoI, out: str, dtypes: List[str], tokenizer: str, toke
     return parity(model, out, variants, names, parity_dir, (pixels, boxes, rois, embeds, pos, past))
 
 
-def write_manifest(model: GPT4RoI, out: str, variants: Dict, names: Dict, tokenizer_dir: str = None) -> None:
-    cfg = model.cfg
-    import sentencepiece as spm
-    sp = spm.SentencePieceProcessor(model_file=os.path.join(out, "tokenizer.model"))
+RESIZE_MODES = {
+    "stretch_bilinear": "bilinear, half-pixel centres, no antialias, float32, no rounding",
+    PREPROCESS_CLIP: "CLIPImageProcessor resize (shortest edge, PIL bicubic, antialiased, uint8), then "
+                     "bilinear to 224x224 (half-pixel centres, no antialias, float32)",
+}
+QUESTION_RULES = {
+    "strip": True, "empty_question": "hello, world!", "short_tag": "<{n}>", "anonymous_tag": "<>",
+    "first_turn_needs_region": True,
+}
+INT4_NOTE = ("decoder projections and lm_head as com.microsoft MatMulNBits: 4 bits, asymmetric, block_size "
+             "{block} along K; activations float32")
+
+
+def file_table(out: str) -> Dict[str, Dict]:
     files = {}
     for f in sorted(os.listdir(out)):
         p = os.path.join(out, f)
         if os.path.isfile(p) and f != "manifest.json":
             files[f] = {"bytes": os.path.getsize(p), "sha256": sha256_file(p)}
+    return files
+
+
+def tokenizer_spec(cfg: GPT4RoIConfig, tokenizer_path: str, tokenizer_dir: str = None) -> Dict:
+    """The manifest's tokenizer block: ids from the checkpoint's tokenizer files when present."""
+    from .prompt import Tokenizer
+    tok = Tokenizer(tokenizer_path, cfg.base_vocab_size, cfg.added_token_ids(), cfg.special_token_strings())
+    has_file = bool(tokenizer_dir) and os.path.exists(os.path.join(tokenizer_dir, "added_tokens.json"))
+    return {
+        "file": "tokenizer.model", "type": "sentencepiece", "add_bos": True,
+        "bos_id": tok.bos_id, "eos_id": tok.eos_id, "unk_id": tok.sp.unk_id(),
+        "base_vocab_size": tok.sp.get_piece_size(),
+        "added_tokens": dict(sorted(tok.added.items(), key=lambda kv: kv[1])),
+        "added_tokens_source": "added_tokens.json" if has_file else
+        ("training order after the base vocabulary" if cfg.added_tokens is not None
+         else "demo order after the base vocabulary"),
+        "special_tokens": tok.special_strings,
+        "added_token_rule": "split on added tokens and special tokens, strip whitespace on both sides of each, "
+                            "encode each remaining chunk alone (dummy prefix), BOS first (HF slow LlamaTokenizer)",
+    }
+
+
+def write_manifest(model: GPT4RoI, out: str, variants: Dict, names: Dict, tokenizer_dir: str = None,
+                   variant_notes: Dict[str, str] = None) -> None:
+    cfg = model.cfg
+    files = file_table(out)
+    gen = cfg.generation
     manifest = {
         "format": "gpt4roi-onnx",
         "format_version": FORMAT_VERSION,
@@ -262,7 +303,7 @@ def write_manifest(model: GPT4RoI, out: str, variants: Dict, names: Dict, tokeni
         },
         "preprocess": {
             "color": "RGB", "apply_exif_orientation": True, "resize": [cfg.vision.image_size, cfg.vision.image_size],
-            "resize_mode": "bilinear, half-pixel centres, no antialias, float32, no rounding",
+            "mode": cfg.preprocess, "resize_mode": RESIZE_MODES[cfg.preprocess],
             "scale": 1.0 / 255.0, "mean": list(CLIP_MEAN), "std": list(CLIP_STD), "layout": "NCHW",
             "boxes": "pixel xyxy in the oriented image, divided by (w, h, w, h)",
         },
@@ -275,15 +316,11 @@ def write_manifest(model: GPT4RoI, out: str, variants: Dict, names: Dict, tokeni
             "generation_prefix": "### ", "region_token": "<bbox>", "region_first_mention": "region{n} <bbox>",
             "region_later_mention": "region{n}", "region_tag": "<region{n}>",
             "stop_strings": [STOP_STRING], "strip_from_answer": ["Assistant: ", "Assistant:"],
+            "question_rules": QUESTION_RULES,
         },
-        "tokenizer": {
-            "file": "tokenizer.model", "type": "sentencepiece", "add_bos": True,
-            "bos_id": sp.bos_id(), "eos_id": sp.eos_id(), "unk_id": sp.unk_id(),
-            "base_vocab_size": sp.get_piece_size(),
-            "added_tokens": added_token_ids(tokenizer_dir, cfg.base_vocab_size, ADDED_TOKENS),
-            "added_token_rule": "split on added tokens, strip whitespace on both sides of each, encode each "
-                                "remaining chunk alone (dummy prefix), BOS first (HF slow LlamaTokenizer)",
-        },
+        "generation": {"do_sample": gen.do_sample, "temperature": gen.temperature, "top_k": gen.top_k,
+                       "top_p": gen.top_p, "max_new_tokens": gen.max_new_tokens},
+        "tokenizer": tokenizer_spec(cfg, os.path.join(out, "tokenizer.model"), tokenizer_dir),
         "embeddings": {"file": "embed_tokens.bin", "dtype": "float32", "shape": [cfg.llm.vocab_size, cfg.llm.hidden]},
         "graphs": {g: dict(names[g]) for g in names},
         "layouts": {
@@ -298,7 +335,9 @@ def write_manifest(model: GPT4RoI, out: str, variants: Dict, names: Dict, tokeni
             "cache.i.key|value": "[batch, heads, capacity, head_dim]; the decoder writes the new tokens' rows at their positions and attends to slots 0..position (cache_out.i = cache.i updated; bind both to one buffer)",
             "logits": "[batch, sequence, vocab_size] float",
         },
-        "variants": {k: {"graphs": v, "dtype": "float32" if k == "fp32" else "float16"} for k, v in variants.items()},
+        "variants": {k: dict({"graphs": v, "dtype": "float16" if k == "fp16" else "float32"},
+                             **({"weights": variant_notes[k]} if variant_notes and k in variant_notes else {}))
+                     for k, v in variants.items()},
         "default_variant": "fp32" if "fp32" in variants else "fp16",
         "files": files,
     }
@@ -365,9 +404,82 @@ def load_for_export(args) -> tuple:
     cfg = PRESETS[args.preset]()
     if args.config:
         cfg = GPT4RoIConfig.load(args.config)
+    # Vocabulary rows, LLaMA sizes, added-token ids and special tokens come from the checkpoint itself.
+    state = read_checkpoint(args.gpt4roi)
+    cfg = config_from_checkpoint(cfg, args.gpt4roi, vocab_rows=state["model.embed_tokens.weight"].shape[0])
+    del state
     model = GPT4RoI(cfg)
     load_official(model, args.gpt4roi, args.clip)
     return model, args.tokenizer, os.path.dirname(os.path.abspath(args.tokenizer))
+
+
+def export_streaming(args, dtypes: List[str]) -> int:
+    """Real weights within a small RAM: vision + region head through torch (CLIP, projector and region
+    module only, ~0.6 G parameters), the decoder(s) through decoder_builder reading one checkpoint tensor
+    at a time (peak about one shard). No torch parity for the decoder (the full model is not built); the
+    builder itself is checked against torch by the tests."""
+    from types import SimpleNamespace
+    from .checkpoint import LazyCheckpoint, clip_vision_part, gpt4roi_part
+    from .decoder_builder import build_decoder, state_dict_weights
+    lazy = LazyCheckpoint(args.gpt4roi)
+    cfg = PRESETS[args.preset]()
+    if args.config:
+        cfg = GPT4RoIConfig.load(args.config)
+    cfg = config_from_checkpoint(cfg, args.gpt4roi, vocab_rows=lazy["model.embed_tokens.weight"].shape[0])
+    out = args.out
+    os.makedirs(out, exist_ok=True)
+    small = GPT4RoIConfig.from_dict(cfg.to_dict())
+    small.llm.layers, small.llm.vocab_size = 0, 8
+    model = GPT4RoI(small).eval()
+    part = {k: lazy[k].float() for k in lazy.keys() if k.startswith(("model.mm_projector.", "model.spi_module."))}
+    missing = [k for k in model.lm.state_dict() if k.startswith(("model.mm_projector.", "model.spi_module."))
+               and k not in part]
+    if missing:
+        raise ValueError(f"{args.gpt4roi}: missing {missing[:3]}")
+    model.lm.load_state_dict(part, strict=False)
+    model.vision_tower.load_state_dict({k: v.float() for k, v in clip_vision_part(read_checkpoint(args.clip)).items()},
+                                       strict=True)
+    names = graph_names(cfg)
+    g = torch.Generator().manual_seed(0)
+    pixels = torch.randn(1, 3, cfg.vision.image_size, cfg.vision.image_size, generator=g)
+    boxes = torch.tensor([[0.1, 0.1, 0.5, 0.6], [0.3, 0.2, 0.9, 0.8]])
+    with torch.no_grad():
+        _, maps = model.encode_image(pixels)
+        rois = multi_level_roi_align(maps, boxes, torch.zeros(2, dtype=torch.long), cfg).permute(0, 1, 3, 4, 2)
+        _export(VisionGraph(model), (pixels,), os.path.join(out, "vision.onnx"), names["vision"]["inputs"],
+                names["vision"]["outputs"], {n: {0: "batch"} for n in names["vision"]["inputs"] + names["vision"]["outputs"]})
+        _export(RegionHeadGraph(model), (rois.contiguous(), boxes), os.path.join(out, "region_head.onnx"),
+                names["region_head"]["inputs"], names["region_head"]["outputs"],
+                {"roi_features": {0: "regions"}, "boxes": {0: "regions"}, "region_embeddings": {0: "regions"}})
+    del model, part, maps, rois
+    weight = state_dict_weights(lazy)
+    variants, notes = {}, {}
+    for d in dtypes:
+        dec = {"fp32": "decoder.onnx", "fp16": "decoder.fp16.onnx", "int4": "decoder.int4.onnx"}[d]
+        build_decoder(cfg, weight, os.path.join(out, dec), d, 32, external=True,
+                      progress=lambda s, d=d: print(f"decoder {d}: {s}", flush=True))
+        if d == "fp16":
+            for gname in ("vision", "region_head"):
+                to_fp16(os.path.join(out, f"{gname}.onnx"), os.path.join(out, f"{gname}.fp16.onnx"))
+            variants["fp16"] = {"vision": "vision.fp16.onnx", "region_head": "region_head.fp16.onnx", "decoder": dec}
+        else:
+            variants[d] = {"vision": "vision.onnx", "region_head": "region_head.onnx", "decoder": dec}
+        if d == "int4":
+            notes["int4"] = INT4_NOTE.format(block=32)
+    lazy["model.embed_tokens.weight"].float().numpy().astype("<f4").tofile(os.path.join(out, "embed_tokens.bin"))
+    if os.path.abspath(args.tokenizer) != os.path.abspath(os.path.join(out, "tokenizer.model")):
+        shutil.copyfile(args.tokenizer, os.path.join(out, "tokenizer.model"))
+    write_manifest(SimpleNamespace(cfg=cfg), out, variants, names, os.path.dirname(os.path.abspath(args.tokenizer)),
+                   notes)
+    if "fp32" not in variants:
+        p = os.path.join(out, "manifest.json")
+        with open(p, encoding="utf-8") as f:
+            m = json.load(f)
+        m["default_variant"] = "fp16" if "fp16" in variants else "int4"
+        with open(p, "w", encoding="utf-8") as f:
+            json.dump(m, f, indent=2)
+    print(f"exported {cfg.name} to {out}: " + ", ".join(sorted(os.listdir(out))))
+    return 0
 
 
 def main() -> None:
@@ -379,15 +491,29 @@ def main() -> None:
     p.add_argument("--clip", help="CLIP ViT-L/14 checkpoint (folder or file)")
     p.add_argument("--tokenizer", help="tokenizer.model (its folder's added_tokens.json is read if present)")
     p.add_argument("--out", required=True)
-    p.add_argument("--dtype", choices=["fp32", "fp16", "both"], default="fp32")
+    p.add_argument("--dtype", choices=["fp32", "fp16", "both", "int4"], action="append",
+                   help="fp32 (default), fp16, both (= fp32 and fp16), int4 (weight-only decoder; needs --stream "
+                        "or use gpt4roi_ref.quantize); repeatable")
+    p.add_argument("--stream", action="store_true",
+                   help="real weights in little RAM: the decoder is built by decoder_builder one tensor at a time")
     p.add_argument("--parity-dir", help="keep the parity inputs/outputs here")
     p.add_argument("--no-parity", action="store_true")
     a = p.parse_args()
     if not a.model and not (a.gpt4roi and a.clip and a.tokenizer):
         p.error("give --model DIR, or --gpt4roi, --clip and --tokenizer")
     torch.set_num_threads(max(1, os.cpu_count() or 1))
+    dtypes = []
+    for d in a.dtype or ["fp32"]:
+        for x in (["fp32", "fp16"] if d == "both" else [d]):
+            if x not in dtypes:
+                dtypes.append(x)
+    if a.stream:
+        if a.model:
+            p.error("--stream is for real checkpoints (--gpt4roi, --clip, --tokenizer)")
+        sys.exit(export_streaming(a, dtypes))
+    if "int4" in dtypes:
+        p.error("int4 without --stream: export fp32, then run python3 -m gpt4roi_ref.quantize --model OUT")
     model, tok, tok_dir = load_for_export(a)
-    dtypes = ["fp32", "fp16"] if a.dtype == "both" else [a.dtype]
     sys.exit(export_all(model, a.out, dtypes, tok, tok_dir, a.parity_dir, not a.no_parity))
 
 

@@ -100,7 +100,7 @@ def write_case(pipe: Pipeline, folder: str, name: str, desc: str, case: Case, da
         f.write(data)
     img = decode_image(data)
     assert img.size == (case.width, case.height), (name, img.size)
-    pixels = pixels_from_image(img)
+    pixels = pixels_from_image(img, mode=pipe.model.cfg.preprocess)
     tokens, maps = pipe.encode_image(pixels)
     tensors: Dict = {}
     meta: Dict = {}

@@ -41,7 +41,9 @@ class Pipeline:
     @torch.no_grad()
     def generate(self, image_tokens, region_embeds: Optional[torch.Tensor], conv: Conversation,
                  max_new_tokens: int = 32, temperature: float = 0.0, top_p: float = 1.0,
-                 generator: Optional[torch.Generator] = None) -> Generation:
+                 generator: Optional[torch.Generator] = None, top_k: int = 0) -> Generation:
+        """Greedy when temperature <= 0. Sampling applies, in transformers' order: temperature, then top-k
+        (keep the k largest logits; 0 = off), then top-p (nucleus), then draws."""
         ids = self.tok.encode(conv.prompt(self.num_patches))
         input_ids = torch.tensor([ids], dtype=torch.long, device=self.device)
         regions = None
@@ -61,7 +63,11 @@ class Pipeline:
             if temperature <= 0:
                 nxt = int(torch.argmax(next_logits))
             else:
-                probs = torch.softmax(next_logits / temperature, dim=-1)
+                scaled = next_logits / temperature
+                if 0 < top_k < scaled.shape[-1]:
+                    kth = torch.topk(scaled, top_k).values[-1]
+                    scaled = scaled.masked_fill(scaled < kth, float("-inf"))
+                probs = torch.softmax(scaled, dim=-1)
                 sorted_p, order = torch.sort(probs, descending=True)
                 keep = torch.cumsum(sorted_p, 0) - sorted_p < top_p
                 sorted_p = sorted_p * keep

@@ -122,8 +122,12 @@ def test_seven_b_config_sizes():
     assert cfg.vision.region_hidden_state_indices() == [14, 17, 20, 23]
     assert cfg.feature_map_sizes == [128, 64, 32, 16]
     assert cfg.feature_strides == [14 / 8, 14 / 4, 14 / 2, 14]
-    assert cfg.added_token_ids() == {"<im_patch>": 32000, "<im_start>": 32001, "<im_end>": 32002,
-                                     "<bbox>": 32003, "<point>": 32004}
+    # The training code's order (train.py 589-595, spi_llava.py 248-258): [PAD] first, 32006 rows.
+    assert cfg.added_token_ids() == {"[PAD]": 32000, "<im_patch>": 32001, "<bbox>": 32002, "<point>": 32003,
+                                     "<im_start>": 32004, "<im_end>": 32005}
+    assert cfg.llm.vocab_size == 32006
+    assert cfg.preprocess == "clip_processor_stretch"
+    assert (cfg.generation.temperature, cfg.generation.top_k, cfg.generation.max_new_tokens) == (0.2, 50, 1024)
 
 
 def test_apply_delta_fakeLlamaAndDelta_mergesAndLoadsStrict(tmp_path):
@@ -151,9 +155,193 @@ def test_apply_delta_fakeLlamaAndDelta_mergesAndLoadsStrict(tmp_path):
     torch.save(base, tmp_path / "base" / "pytorch_model.bin")
     torch.save(delta, tmp_path / "delta" / "pytorch_model.bin")
     (tmp_path / "delta" / "added_tokens.json").write_text('{"<im_patch>": 35}')
+    (tmp_path / "delta" / "config.json").write_text(json.dumps({"vocab_size": 40, "mm_vision_select_layer": -2}))
     apply_delta(str(tmp_path / "base"), str(tmp_path / "delta"), str(tmp_path / "merged"), torch.float32)
     dst = GPT4RoI(cfg)
     load_official(dst, str(tmp_path / "merged"), cdir)
     for k, v in target.items():
         assert torch.allclose(dst.lm.state_dict()[k], v.half().float(), atol=1e-5), k
     assert (tmp_path / "merged" / "added_tokens.json").exists()
+    assert (tmp_path / "merged" / "config.json").exists()
+
+
+# ---- the exact 7B shapes ----------------------------------------------------------------------------
+
+def official_7b_shapes():
+    """Every key of the merged GPT4RoI-7B checkpoint and of CLIPVisionModel (ViT-L/14) with its shape, written
+    out from the official code (spi_llava.py 15-21, layers.py 96-270, HF LlamaModel / CLIPVisionModel)."""
+    v, h, inter, layers = 32006, 4096, 11008, 32
+    lm = {"model.embed_tokens.weight": (v, h), "model.norm.weight": (h,), "lm_head.weight": (v, h),
+          "model.mm_projector.weight": (h, 1024), "model.mm_projector.bias": (h,)}
+    for i in range(layers):
+        p = f"model.layers.{i}."
+        for n in ("q", "k", "v", "o"):
+            lm[p + f"self_attn.{n}_proj.weight"] = (h, h)
+        lm[p + "mlp.gate_proj.weight"] = (inter, h)
+        lm[p + "mlp.up_proj.weight"] = (inter, h)
+        lm[p + "mlp.down_proj.weight"] = (h, inter)
+        lm[p + "input_layernorm.weight"] = (h,)
+        lm[p + "post_attention_layernorm.weight"] = (h,)
+    s = "model.spi_module."
+    for i in range(4):
+        lm[s + f"mlvl_fuse.input_conv.{i}.weight"] = (1024, 1026, 1, 1)
+        lm[s + f"mlvl_fuse.input_conv.{i}.bias"] = (1024,)
+        lm[s + f"roi_align.pconvs.{i}.weight"] = (1024, 1024, 3, 3)
+        lm[s + f"roi_align.pconvs.{i}.bias"] = (1024,)
+    for i in range(5):
+        lm[s + f"mlvl_fuse.fuse_convs.{i}.conv.weight"] = (1024, 1024, 3, 3)   # ConvModule: bias off with a norm
+        lm[s + f"mlvl_fuse.fuse_convs.{i}.gn.weight"] = (1024,)
+        lm[s + f"mlvl_fuse.fuse_convs.{i}.gn.bias"] = (1024,)
+    for k, shape in {"pos_embedd.0.weight": (256, 4), "pos_embedd.0.bias": (256,), "pos_embedd.2.weight": (256,),
+                     "pos_embedd.2.bias": (256,), "pos_embedd.3.weight": (1024, 256), "pos_embedd.3.bias": (1024,),
+                     "pos_embedd.5.weight": (1024,), "pos_embedd.5.bias": (1024,), "updims.weight": (4096, 1024),
+                     "updims.bias": (4096,), "flatten_linear.weight": (1024, 1024 * 14 * 14),
+                     "flatten_linear.bias": (1024,)}.items():
+        lm[s + "roi_align." + k] = shape
+    clip = {"vision_model.embeddings.class_embedding": (1024,),
+            "vision_model.embeddings.patch_embedding.weight": (1024, 3, 14, 14),
+            "vision_model.embeddings.position_embedding.weight": (257, 1024),
+            "vision_model.pre_layrnorm.weight": (1024,), "vision_model.pre_layrnorm.bias": (1024,),
+            "vision_model.post_layernorm.weight": (1024,), "vision_model.post_layernorm.bias": (1024,)}
+    for i in range(24):
+        p = f"vision_model.encoder.layers.{i}."
+        for n in ("q", "k", "v", "out"):
+            clip[p + f"self_attn.{n}_proj.weight"] = (1024, 1024)
+            clip[p + f"self_attn.{n}_proj.bias"] = (1024,)
+        clip[p + "mlp.fc1.weight"] = (4096, 1024)
+        clip[p + "mlp.fc1.bias"] = (4096,)
+        clip[p + "mlp.fc2.weight"] = (1024, 4096)
+        clip[p + "mlp.fc2.bias"] = (1024,)
+        for n in ("layer_norm1", "layer_norm2"):
+            clip[p + n + ".weight"] = (1024,)
+            clip[p + n + ".bias"] = (1024,)
+    return lm, clip
+
+
+def test_seven_b_onMeta_hasExactlyTheOfficialKeysAndShapes():
+    from gpt4roi_ref.checkpoint import clip_vision_part, gpt4roi_part
+    lm_ref, clip_ref = official_7b_shapes()
+    with torch.device("meta") if hasattr(torch, "device") and hasattr(torch.device, "__enter__") else _meta():
+        model = GPT4RoI(seven_b())
+    lm = {k: tuple(v.shape) for k, v in model.lm.state_dict().items()}
+    clip = {k: tuple(v.shape) for k, v in model.vision_tower.state_dict().items()}
+    assert lm == lm_ref
+    assert clip == clip_ref
+    flat = lm_ref["model.spi_module.roi_align.flatten_linear.weight"]
+    assert flat[0] * flat[1] == 205_520_896           # the ~205M-parameter flatten_linear
+    # What a real checkpoint also holds is dropped, nothing else.
+    extra = {f"model.layers.{i}.self_attn.rotary_emb.inv_freq": None for i in range(32)}
+    assert set(gpt4roi_part(dict(lm_ref, **extra))) == set(lm_ref)
+    assert set(clip_vision_part(dict(clip_ref, **{"vision_model.embeddings.position_ids": None,
+                                                  "text_model.embeddings.token_embedding.weight": None}))) == set(clip_ref)
+
+
+class _meta:
+    """torch 1.13 has no `with torch.device(...)`: build on meta by patching the default factory kwargs."""
+
+    def __enter__(self):
+        import torch.nn as nn
+        self._saved = nn.Module.register_parameter
+        orig = self._saved
+
+        def register(module, name, param):
+            if param is not None and not param.is_meta:
+                param = nn.Parameter(param.to("meta"), requires_grad=param.requires_grad)
+            return orig(module, name, param)
+        nn.Module.register_parameter = register
+        return self
+
+    def __exit__(self, *exc):
+        import torch.nn as nn
+        nn.Module.register_parameter = self._saved
+
+
+def test_seven_b_shardedRandomCheckpoint_loadsWithNoMissingOrUnexpectedKey(tmp_path):
+    """A random checkpoint with exactly the official 7B keys and shapes, written in shards one tensor at a
+    time (empty storage: the test never holds the 13 GB), read back, and checked against the model's keys
+    and shapes as load_state_dict(strict=True) would."""
+    from gpt4roi_ref.checkpoint import clip_vision_part, gpt4roi_part, read_checkpoint
+    lm_ref, clip_ref = official_7b_shapes()
+    with _meta():
+        model = GPT4RoI(seven_b())
+    # Shards hold zero-stride expanded tensors: torch.save writes one element per tensor.
+    gdir = tmp_path / "GPT4RoI-7B"
+    gdir.mkdir()
+    keys = sorted(lm_ref)
+    weight_map = {}
+    for i in range(3):
+        name = f"pytorch_model-0000{i + 1}-of-00003.bin"
+        part = {k: torch.zeros(1, dtype=torch.float16).expand(*lm_ref[k]) for k in keys[i::3]}
+        torch.save(part, gdir / name)
+        weight_map.update({k: name for k in part})
+    (gdir / "pytorch_model.bin.index.json").write_text(json.dumps({"weight_map": weight_map}))
+    cdir = tmp_path / "clip"
+    cdir.mkdir()
+    torch.save({k: torch.zeros(1, dtype=torch.float16).expand(*s) for k, s in clip_ref.items()}, cdir / "pytorch_model.bin")
+    for path, part, sd in ((str(gdir), gpt4roi_part, model.lm.state_dict()),
+                           (str(cdir), clip_vision_part, model.vision_tower.state_dict())):
+        got = {k: tuple(v.shape) for k, v in part(read_checkpoint(path)).items()}
+        want = {k: tuple(v.shape) for k, v in sd.items()}
+        missing, unexpected = set(want) - set(got), set(got) - set(want)
+        assert not missing and not unexpected, (sorted(missing)[:3], sorted(unexpected)[:3])
+        assert got == want
+
+
+def test_config_from_checkpoint_readsVocabAddedTokensAndSpecialTokens(tmp_path):
+    from gpt4roi_ref.checkpoint import config_from_checkpoint
+    (tmp_path / "config.json").write_text(json.dumps({"vocab_size": 32006, "hidden_size": 4096,
+                                                       "num_hidden_layers": 32, "mm_vision_select_layer": -2,
+                                                       "mm_use_im_start_end": True}))
+    (tmp_path / "added_tokens.json").write_text(json.dumps(
+        {"[PAD]": 32000, "<im_patch>": 32001, "<bbox>": 32002, "<point>": 32003, "<im_start>": 32004, "<im_end>": 32005}))
+    (tmp_path / "special_tokens_map.json").write_text(json.dumps(
+        {"bos_token": "</s>", "eos_token": "</s>", "unk_token": {"content": "<unk>", "lstrip": False}, "pad_token": "[PAD]"}))
+    cfg = config_from_checkpoint(seven_b(), str(tmp_path), vocab_rows=32006)
+    assert cfg.llm.vocab_size == 32006
+    assert cfg.added_token_ids()["<bbox>"] == 32002 and cfg.added_token_ids()["<im_end>"] == 32005
+    assert cfg.special_token_strings() == {"bos_token": "</s>", "eos_token": "</s>", "unk_token": "<unk>",
+                                           "pad_token": "[PAD]"}
+    with pytest.raises(ValueError, match="do not fit"):
+        config_from_checkpoint(seven_b(), str(tmp_path), vocab_rows=32005)
+
+
+def test_export_stream_fakeSevenBLayout_writesFp16AndInt4Folder(tmp_path):
+    """The low-RAM real-weights path: checkpoint tokenizer files decide vocabulary, ids and BOS."""
+    import shutil
+    import subprocess
+    import sys
+    import onnx
+    from conftest import MODELS
+    cfg = GPT4RoIConfig(
+        name="fake-7b-layout",
+        vision=VisionConfig(width=16, layers=24, heads=2, mlp_dim=32),
+        region=RegionConfig(width=16, group_norm_groups=4, pos_hidden=8, box_embed=16),
+        llm=LlamaConfig(vocab_size=518, hidden=32, layers=2, heads=2, intermediate=48),
+        base_vocab_size=512)
+    src, gdir, cdir = fake_official_files(tmp_path, cfg, use_safetensors=True)
+    added = {"[PAD]": 512, "<im_patch>": 513, "<bbox>": 514, "<point>": 515, "<im_start>": 516, "<im_end>": 517}
+    (tmp_path / "gpt4roi" / "added_tokens.json").write_text(json.dumps(added))
+    (tmp_path / "gpt4roi" / "special_tokens_map.json").write_text(json.dumps(
+        {"bos_token": "</s>", "eos_token": "</s>", "unk_token": "<unk>", "pad_token": "[PAD]"}))
+    (tmp_path / "gpt4roi" / "config.json").write_text(json.dumps(
+        {"vocab_size": 518, "hidden_size": 32, "num_hidden_layers": 2, "num_attention_heads": 2,
+         "intermediate_size": 48, "mm_vision_select_layer": -2, "mm_use_im_start_end": True}))
+    shutil.copyfile(os.path.join(MODELS, "tiny", "tokenizer.model"), tmp_path / "gpt4roi" / "tokenizer.model")
+    cfg_path = tmp_path / "preset.json"
+    cfg.save(str(cfg_path))
+    out = tmp_path / "out"
+    r = subprocess.run([sys.executable, "-m", "gpt4roi_ref.export", "--stream", "--config", str(cfg_path),
+                        "--gpt4roi", gdir, "--clip", cdir, "--tokenizer", str(tmp_path / "gpt4roi" / "tokenizer.model"),
+                        "--out", str(out), "--dtype", "fp16", "--dtype", "int4"],
+                       cwd=MODELS, capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr[-2000:]
+    m = json.loads((out / "manifest.json").read_text())
+    assert set(m["variants"]) == {"fp16", "int4"} and m["default_variant"] == "fp16"
+    assert m["tokenizer"]["added_tokens"] == added and m["tokenizer"]["bos_id"] == 2
+    assert m["tokenizer"]["added_tokens_source"] == "added_tokens.json"
+    assert m["embeddings"]["shape"] == [518, 32] and m["dims"]["vocab_size"] == 518
+    assert os.path.getsize(out / "embed_tokens.bin") == 518 * 32 * 4
+    for f in ("decoder.fp16.onnx", "decoder.int4.onnx", "vision.onnx", "region_head.fp16.onnx"):
+        onnx.checker.check_model(str(out / f))
+    ops = {n.op_type for n in onnx.load(str(out / "decoder.int4.onnx"), load_external_data=False).graph.node}
+    assert "MatMulNBits" in ops and "MatMul" in ops

@@ -64,3 +64,37 @@ def test_train_twoSteps_thenResumes(tmp_path):
     assert r.returncode == 0, r.stderr
     assert "resumed at step 2" in r.stdout and "done: step 3" in r.stdout
     assert (tmp_path / "model.pt").exists() and (tmp_path / "config.json").exists()
+
+
+@needs_dotnet
+def test_decoder_builder_matchesTorch_inOnnxRuntime(tmp_path, capfd):
+    """The onnx.helper decoder (used for 7B) against the torch decoder, fp32 and int4 (against torch running
+    the dequantised int4 weights, which checks the MatMulNBits packing exactly), in one parity run."""
+    from gpt4roi_ref.decoder_builder import build_decoder, dequantize_int4, quantize_int4, state_dict_weights
+    from gpt4roi_ref.export import KvDecoderGraph, graph_names, kv_sample, run_parity_tool, sample_inputs
+    from gpt4roi_ref.tensorio import write_bundle
+    pd = tmp_path / "parity"
+    for variant in ("fp32", "int4"):
+        model = fresh_model(5)
+        path = str(tmp_path / f"decoder.{variant}.onnx")
+        build_decoder(model.cfg, state_dict_weights(model.lm.state_dict()), path, variant, 32, external=True)
+        if variant == "int4":
+            with torch.no_grad():
+                for k, v in model.lm.state_dict().items():
+                    if k.endswith("proj.weight") or k == "lm_head.weight":
+                        p, s, z = quantize_int4(v.numpy(), 32)
+                        v.copy_(torch.from_numpy(dequantize_int4(p, s, z, v.shape[1])))
+        names = graph_names(model.cfg)
+        _, _, _, (embeds, pos, past) = sample_inputs(model)
+        cache = kv_sample(past, pos)
+        with torch.no_grad():
+            outs = KvDecoderGraph(model)(embeds, pos, *cache)
+        write_bundle(str(pd / f"{variant}.inputs.json"), dict(zip(names["decoder"]["inputs"], [embeds, pos, *cache])))
+        write_bundle(str(pd / f"{variant}.outputs.json"), dict(zip(names["decoder"]["outputs"], outs)))
+        (pd / f"{variant}.parity.json").write_text(json.dumps(
+            {"graph": f"{variant}/decoder", "model": path, "inputs": f"{variant}.inputs.json",
+             "outputs": f"{variant}.outputs.json", "tolerance": 1e-4}))
+    rc = run_parity_tool(str(pd))
+    out = capfd.readouterr().out
+    assert rc == 0, out
+    assert "parity: 18 outputs, 0 failed" in out

@@ -111,8 +111,8 @@ internal static class CommonOptions
     private static Option<string?> CreateVariant()
     {
         // Any variant the model folder's manifest lists (the folder checks it); completion offers the usual two.
-        var option = new Option<string?>("--variant") { Description = "model variant, e.g. fp32 or fp16 (default: the manifest's)", HelpName = "NAME", Recursive = true };
-        option.CompletionSources.Add("fp32", "fp16");
+        var option = new Option<string?>("--variant") { Description = "model variant, e.g. fp32, fp16 or int4 (default: the manifest's)", HelpName = "NAME", Recursive = true };
+        option.CompletionSources.Add("fp32", "fp16", "int4");
         return option;
     }
 }

@@ -7,7 +7,7 @@ public sealed record EngineOptions
 {
     /// <summary>Exported model folder (manifest.json). Default: the shipped tiny model.</summary>
     public string ModelPath { get; init; } = ModelFolder.DefaultRelativePath;
-    /// <summary><c>fp32</c> or <c>fp16</c>; null takes the manifest's default.</summary>
+    /// <summary><c>fp32</c>, <c>fp16</c> or <c>int4</c> (weight-only int4 decoder); null takes the manifest's default.</summary>
     public string? Variant { get; init; }
     /// <summary>Use the CPU provider even when CUDA is available.</summary>
     public bool ForceCpu { get; init; }
@@ -42,9 +42,9 @@ public sealed record EngineOptions
             throw new ArgumentException("EngineOptions.ModelPath is empty");
         }
 
-        if (Variant is not (null or "fp32" or "fp16"))
+        if (Variant is not (null or "fp32" or "fp16" or "int4"))
         {
-            throw new ArgumentException($"EngineOptions.Variant must be fp32 or fp16, not '{Variant}'");
+            throw new ArgumentException($"EngineOptions.Variant must be fp32, fp16 or int4, not '{Variant}'");
         }
 
         if (MaxConcurrency is < 1 or > 64)

@@ -46,6 +46,8 @@ public sealed record ModelManifest
     /// <summary>File name → size and SHA-256, for every file of the folder; opening a folder checks the files the chosen
     /// variant needs (JSON <c>files</c>).</summary>
     public required Dictionary<string, FileSpec> Files { get; init; }
+    /// <summary>Decoding defaults of the model (optional; absent in older folders: greedy, 64 tokens).</summary>
+    public GenerationSpec? Generation { get; init; }
 
     /// <summary>The graphs every model folder has.</summary>
     public static IReadOnlyList<string> GraphNames { get; } = ["vision", "region_head", "decoder"];

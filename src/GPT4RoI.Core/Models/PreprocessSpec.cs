@@ -25,4 +25,8 @@ public sealed record PreprocessSpec
 
     /// <summary>Tensor layout of the vision input, <c>NCHW</c> (JSON <c>layout</c>).</summary>
     public required string Layout { get; init; }
+    /// <summary><c>stretch_bilinear</c> (default when absent) or <c>clip_processor_stretch</c> (docs/model-format.md).</summary>
+    public string? Mode { get; init; }
+    /// <summary>A human-readable description of the resize (JSON <c>resize_mode</c>); informative only.</summary>
+    public string? ResizeMode { get; init; }
 }

@@ -54,4 +54,8 @@ public sealed record PromptSpec
 
     /// <summary>Removed from a generated answer, in order, e.g. <c>"Assistant: "</c> (JSON <c>strip_from_answer</c>).</summary>
     public required string[] StripFromAnswer { get; init; }
+
+    /// <summary>The official demo's question handling, when the model wants it (JSON <c>question_rules</c>); absent for
+    /// the tiny model.</summary>
+    public QuestionRulesSpec? QuestionRules { get; init; }
 }

@@ -28,4 +28,8 @@ public sealed record TokenizerSpec
     /// <summary>Added token → id (<c>&lt;im_patch&gt;</c>, <c>&lt;im_start&gt;</c>, <c>&lt;im_end&gt;</c>, <c>&lt;bbox&gt;</c>,
     /// <c>&lt;point&gt;</c>); must hold the image tokens and the region token (JSON <c>added_tokens</c>).</summary>
     public required Dictionary<string, int> AddedTokens { get; init; }
+    /// <summary>Where the ids of <see cref="AddedTokens"/> come from (added_tokens.json or an order).</summary>
+    public string? AddedTokensSource { get; init; }
+    /// <summary>special_tokens_map.json: bos/eos/unk/pad token strings, split out of text as single ids.</summary>
+    public Dictionary<string, string>? SpecialTokens { get; init; }
 }

@@ -9,4 +9,6 @@ public sealed record VariantSpec
 
     /// <summary>Float type of the graphs' inputs and outputs, <c>float32</c> or <c>float16</c> (JSON <c>dtype</c>).</summary>
     public required string Dtype { get; init; }
+    /// <summary>How the weights are stored when not plain floats (e.g. the int4 MatMulNBits decoder).</summary>
+    public string? Weights { get; init; }
 }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Numerics;
+using System.Reflection;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Text.Json;
@@ -116,10 +117,15 @@ public static class Program
         ["vector512_accelerated"] = Vector512.IsHardwareAccelerated,
         ["server_gc"] = System.Runtime.GCSettings.IsServerGC,
         ["onnxruntime"] = OrtEnv.Instance().GetVersionString(),
-        ["onnxruntime_package"] = typeof(OrtEnv).Assembly.GetName().Version?.ToString(),
-        ["benchmarkdotnet"] = typeof(BenchmarkRunner).Assembly.GetName().Version?.ToString(),
-        ["imagesharp"] = typeof(Image).Assembly.GetName().Version?.ToString(),
+        ["onnxruntime_managed"] = InformationalVersion(typeof(OrtEnv)),
+        ["benchmarkdotnet"] = InformationalVersion(typeof(BenchmarkRunner)),
+        ["imagesharp"] = InformationalVersion(typeof(Image)),
     };
+
+    /// <summary>The package version of the assembly that defines <paramref name="type"/> (without a source-commit suffix).</summary>
+    private static string? InformationalVersion(Type type) =>
+        type.Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0]
+        ?? type.Assembly.GetName().Version?.ToString();
 
     private static void WriteJson(string path, JsonNode node) =>
         File.WriteAllText(path, node.ToJsonString(Indented) + "\n");

@@ -248,9 +248,14 @@ def main() -> None:
         lines += [""] + body
         summary += rows
     if timing:
-        lines.insert(6, f"- Timing, both sides: {timing['warmup']} warm-up calls, then {timing['iterations']} iterations "
-                        f"of ~{timing['iteration_s'] * 1e3:.0f} ms; figure = median time per call; ratio = baseline / C# "
-                        "(above 1: C# faster), in brackets the same on the fastest iteration")
+        quick = timing["iterations"] < 15
+        lines.insert(6, "- Timing: " + (
+            "QUICK smoke run (1 warm-up, 3 iterations): the figures only show that everything runs"
+            if quick else
+            f"both sides {timing['warmup']} warm-up calls, then {timing['iterations']} iterations of ~"
+            f"{timing['iteration_s'] * 1e3:.0f} ms (BenchmarkDotNet in process for C#; benchmarks/python/benchcommon.py)")
+            + "; figure = median time per call; ratio = baseline / C# (above 1: C# faster), in brackets the same "
+              "on the fastest iteration")
     print("\n".join(lines))
     with open(os.path.join(args.run, "summary.json"), "w", encoding="utf-8") as f:
         json.dump(summary, f, indent=1)

@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using BenchmarkDotNet.Columns;
 using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Diagnosers;
+using BenchmarkDotNet.Engines;
 using BenchmarkDotNet.Jobs;
 using BenchmarkDotNet.Loggers;
 using BenchmarkDotNet.Running;
@@ -17,8 +18,8 @@ namespace GPT4RoI.Benchmarks.Infrastructure;
 /// <remarks>
 /// In process (<see cref="InProcessEmitToolchain"/>): no per-benchmark project build, so a quick run takes seconds, and the
 /// benchmark classes see <see cref="BenchContext.Current"/>. The job mirrors the Python side's timing
-/// (benchmarks/python/benchcommon.py): full = 3 warm-up and 15 measured iterations of about 200 ms; quick = 1 and 3 of
-/// about 50 ms. BenchmarkDotNet's own log goes to <c>run/&lt;id&gt;/bdn.log</c>.
+/// (benchmarks/python/benchcommon.py): full = 3 warm-up and 15 measured iterations of about 200 ms; quick = 1 warm-up
+/// and 3 single calls. BenchmarkDotNet's own log goes to <c>run/&lt;id&gt;/bdn.log</c>.
 /// </remarks>
 public static class BdnRunner
 {
@@ -30,11 +31,11 @@ public static class BdnRunner
         Directory.CreateDirectory(dir);
         var job = Job.Default
             .WithToolchain(InProcessEmitToolchain.Instance)
-            .WithLaunchCount(1)
-            .WithWarmupCount(context.Quick ? 1 : 3)
-            .WithIterationCount(context.Quick ? 3 : 15)
-            .WithIterationTime(TimeInterval.FromMilliseconds(context.Quick ? 50 : 200))
-            .WithId(context.Quick ? "quick" : "full");
+            .WithLaunchCount(1);
+        job = context.Quick
+            // Smoke test: no pilot or overhead stages, one call per iteration.
+            ? job.WithStrategy(RunStrategy.Monitoring).WithWarmupCount(1).WithIterationCount(3).WithId("quick")
+            : job.WithWarmupCount(3).WithIterationCount(15).WithIterationTime(TimeInterval.FromMilliseconds(200)).WithId("full");
 
         using var log = new StreamWriter(Path.Combine(dir, "bdn.log"), append: true);
         var config = ManualConfig.CreateEmpty()

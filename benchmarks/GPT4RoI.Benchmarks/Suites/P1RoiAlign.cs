@@ -148,7 +148,7 @@ internal sealed class P1Data
         }
 
         (_boxes, _) = Npy.ReadFloat32(Path.Combine(directory, "boxes.npy"));
-        BoxCounts = quick ? [8] : [1, 8, 32];
+        BoxCounts = quick ? [1] : [1, 8, 32];
     }
 
     public string Directory { get; }

@@ -3,9 +3,10 @@
 Every baseline script writes `<run>/<id>/python.json` with the same shape as the C# side's `csharp.json`:
     {"benchmark": "P1", "side": "python", "threads": [...], "results": [ {case..., "impl": ..., "median_s": ...} ],
      "versions": {...}, "settings": {...}}
-Times are seconds per operation. A measurement = `warmup` untimed calls, then `iterations` timed iterations of
-`k` calls each, `k` chosen so that one iteration lasts about `iteration_s` (as BenchmarkDotNet does); the
-reported figure is the median over the iterations of (iteration time / k).
+Times are seconds per operation. A measurement = `warmup` untimed calls (one when a call takes over 0.5 s), then
+`iterations` timed iterations of `k` calls each, `k` chosen from the last warm-up call so that one iteration lasts
+about `iteration_s` (as BenchmarkDotNet does); the reported figure is the median over the iterations of
+(iteration time / k).
 """
 from __future__ import annotations
 
@@ -43,12 +44,14 @@ class Timing:
 
 def measure(fn: Callable[[], object], timing: Timing) -> Dict[str, float]:
     """Seconds per call of `fn`: median, mean, standard deviation and min over the timed iterations."""
+    # Warm-up; its last call is also the pilot that sizes the iterations. A call over 0.5 s needs only one warm-up.
+    one = 0.0
     for _ in range(max(1, timing.warmup)):
+        t0 = time.perf_counter()
         fn()
-    # Pilot: how many calls make one iteration of about iteration_s.
-    t0 = time.perf_counter()
-    fn()
-    one = max(time.perf_counter() - t0, 1e-7)
+        one = max(time.perf_counter() - t0, 1e-7)
+        if one > 0.5:
+            break
     k = max(1, int(round(timing.iteration_s / one)))
     per_op: List[float] = []
     for _ in range(timing.iterations):

@@ -67,7 +67,7 @@ def make_image(width: int, height: int, seed: int):
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--run", required=True)
-    ap.add_argument("--threads", default="1")
+    ap.add_argument("--threads", default="1", help="accepted for a uniform command line; P2 always runs at 1 thread")
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--seed", type=int, default=424242)
     args = ap.parse_args()
@@ -76,7 +76,10 @@ def main() -> None:
     from gpt4roi_ref.config import CLIP_MEAN, CLIP_STD
     from gpt4roi_ref.preprocess import decode_image, pixels_from_image
 
-    threads = bc.parse_threads(args.threads)
+    # The C# path (ImageSharp decode + ImagePreprocessor) runs on one thread, so the reference does too, whatever --threads says.
+    threads = [1]
+    if bc.parse_threads(args.threads) != [1]:
+        bc.log("P2: the C# image path is single-threaded; the reference is measured at 1 thread only")
     timing = bc.Timing.quick() if args.quick else bc.Timing.full()
     out = bc.bench_dir(args.run, "P2")
     img_dir = os.path.join(out, "images")

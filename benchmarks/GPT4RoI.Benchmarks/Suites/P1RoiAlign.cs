@@ -38,6 +38,7 @@ public static class P1RoiAlign
             errors.Add(CheckOutputs(data, n, context.Threads.Max()));
         }
 
+        var (oddCases, oddDiffering) = CheckOddShapes();
         var results = BdnRunner.Run(typeof(RoiAlignBenchmarks), context, Id);
         return new JsonObject
         {
@@ -46,6 +47,7 @@ public static class P1RoiAlign
             ["threads"] = new JsonArray(context.Threads.Select(t => (JsonNode)t).ToArray()),
             ["results"] = results,
             ["errors"] = errors,
+            ["odd_shapes"] = new JsonObject { ["cases"] = oddCases, ["differing"] = oddDiffering },
             ["layouts"] = new JsonObject
             {
                 ["CSharp"] = "channels-last maps [S,S,C] -> [N,4,14,14,C]",
@@ -92,6 +94,68 @@ public static class P1RoiAlign
             ["ort_nhwc_vs_torchvision"] = MaxAbs(ortNhwcOut, expected),
             ["max_abs_value"] = MaxAbs(expected, new float[expected.Length]),
         };
+    }
+
+    /// <summary>
+    /// Bitwise comparison of <see cref="RoiAlign.Compute"/> with the pre-optimisation copy, and of
+    /// <see cref="RoiAlign.ComputeParallel"/> with <see cref="RoiAlign.Compute"/>, over shapes and options the GPT4RoI
+    /// shapes do not reach: channel counts around the vector widths, sampling ratios 0 (adaptive) to 3, output sizes 1 to
+    /// 14, empty, huge and partly outside boxes, 1 to 3 threads. Returns the number of cases and how many differ.
+    /// </summary>
+    private static (int Cases, int Differing) CheckOddShapes()
+    {
+        var rng = new Random(7);
+        int cases = 0, differing = 0;
+        int[] sizes = [24, 12, 6, 3];
+        foreach (var channels in (int[])[1, 3, 7, 8, 15, 16, 17, 31, 33, 63, 64, 65, 100, 127, 129, 1024, 1030])
+        {
+            var levels = sizes.Select(s =>
+            {
+                var map = new float[s * s * channels];
+                for (var k = 0; k < map.Length; k++)
+                {
+                    map[k] = (float)((rng.NextDouble() * 4) - 2);
+                }
+
+                return RoiAlignLevel.Square(map, s, channels, 224.0 / s);
+            }).ToArray();
+            const int N = 6;
+            var boxes = new float[N * 4];
+            for (var i = 0; i < N; i++)
+            {
+                float x1 = (float)((rng.NextDouble() * 1.4) - 0.2), y1 = (float)((rng.NextDouble() * 1.4) - 0.2);
+                var w = i switch { 0 => 0f, 1 => 3f, _ => (float)rng.NextDouble() };
+                boxes[4 * i] = x1;
+                boxes[(4 * i) + 1] = y1;
+                boxes[(4 * i) + 2] = x1 + w;
+                boxes[(4 * i) + 3] = y1 + (w * (float)(0.5 + rng.NextDouble()));
+            }
+
+            foreach (var sampling in (int[])[2, 1, 3, 0])
+            {
+                foreach (var outputSize in (int[])[14, 7, 1])
+                {
+                    foreach (var threads in (int[])[1, 2, 3])
+                    {
+                        var options = new RoiAlignOptions { SamplingRatio = sampling, OutputSize = outputSize, MaxDegreeOfParallelism = threads };
+                        var length = RoiAlign.OutputLength(N, levels.Length, outputSize, channels);
+                        var now = new float[length];
+                        var before = new float[length];
+                        var parallel = new float[length];
+                        RoiAlign.Compute(levels, boxes, now, options);
+                        RoiAlignV0.Compute(levels, boxes, before, options);
+                        RoiAlign.ComputeParallel(levels, boxes, parallel, options);
+                        cases++;
+                        if (!now.AsSpan().SequenceEqual(before) || !now.AsSpan().SequenceEqual(parallel))
+                        {
+                            differing++;
+                        }
+                    }
+                }
+            }
+        }
+
+        return (cases, differing);
     }
 
     internal static double MaxAbs(ReadOnlySpan<float> a, ReadOnlySpan<float> b)

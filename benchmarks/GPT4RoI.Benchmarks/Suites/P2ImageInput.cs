@@ -4,6 +4,7 @@ using BenchmarkDotNet.Attributes;
 using GPT4RoI.Benchmarks.Baselines;
 using GPT4RoI.Benchmarks.Infrastructure;
 using GPT4RoI.Core.Imaging;
+using SixLabors.ImageSharp.PixelFormats;
 
 namespace GPT4RoI.Benchmarks.Suites;
 
@@ -135,6 +136,13 @@ public class ImageInputBenchmarks : IDisposable
     public void Decode()
     {
         using var image = ImageDecoder.Decode(_bytes, Image, P2ImageInput.Limits);
+    }
+
+    /// <summary>ImageSharp's own decode of the same bytes (no checks, no exact-colour JPEG path): where the decode time goes.</summary>
+    [Benchmark]
+    public void DecodeImageSharp()
+    {
+        using var image = SixLabors.ImageSharp.Image.Load<Rgb24>(_bytes);
     }
 
     [Benchmark]

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs the performance benchmarks (docs/performance.md): for each benchmark asked for, its Python baseline
-# (benchmarks/python/pN_*.py, Debian python3) writes the inputs and the baseline figures into a run folder, then the
-# C# side (benchmarks/GPT4RoI.Benchmarks, BenchmarkDotNet, in process) measures on the same inputs, and
-# benchmarks/python/report.py prints one table per benchmark: each C# figure next to its baseline from this run,
+# (benchmarks/python/pN_*.py, Debian python3) writes the inputs and the baseline figures into a run folder, then at
+# once the C# side (benchmarks/GPT4RoI.Benchmarks, BenchmarkDotNet, in process) measures on the same inputs; at the
+# end benchmarks/python/report.py prints one table per benchmark: each C# figure next to its baseline from this run,
 # their ratio, the goal and whether it is met.
 #
 #   bash scripts/bench.sh [P1 P2 ... | all] [--quick] [--threads 1,2] [--out DIR] [--keep-inputs]
@@ -69,7 +69,10 @@ dotnet build benchmarks/GPT4RoI.Benchmarks -c Release -nologo --verbosity quiet 
 "$PY" benchmarks/python/benchcommon.py machine "$out/machine.json"
 start_load="$(cut -d' ' -f1-3 /proc/loadavg)"
 
+# Each benchmark's baseline, then its C# side right after it, so that the two sides of a table are measured
+# minutes apart, not the length of the whole run.
 failed=0
+dll=benchmarks/GPT4RoI.Benchmarks/bin/Release/net10.0/gpt4roi-benchmarks.dll
 for b in "${benches[@]}"; do
   n="${b#P}"
   shopt -s nullglob
@@ -77,15 +80,12 @@ for b in "${benches[@]}"; do
   shopt -u nullglob
   if [[ ${#scripts[@]} -eq 0 ]]; then
     echo "bench: $b has no Python baseline yet" >&2
-    continue
+  else
+    echo "bench: $b baseline: ${scripts[0]}" >&2
+    "$PY" "${scripts[0]}" --run "$out" --threads "$threads" "${quick_flag[@]}" || { echo "bench: $b baseline failed" >&2; failed=1; }
   fi
-  echo "bench: $b baseline: ${scripts[0]}" >&2
-  "$PY" "${scripts[0]}" --run "$out" --threads "$threads" "${quick_flag[@]}" || { echo "bench: $b baseline failed" >&2; failed=1; }
+  dotnet "$dll" --run "$out" --suites "$b" --threads "$threads" "${quick_flag[@]}" || { echo "bench: $b C# side failed" >&2; failed=1; }
 done
-
-echo "bench: C# benchmarks ($suites)" >&2
-dotnet benchmarks/GPT4RoI.Benchmarks/bin/Release/net10.0/gpt4roi-benchmarks.dll \
-  --run "$out" --suites "$suites" --threads "$threads" "${quick_flag[@]}" || { echo "bench: C# benchmarks failed" >&2; failed=1; }
 
 end_load="$(cut -d' ' -f1-3 /proc/loadavg)"
 "$PY" benchmarks/python/report.py "$out" --load-start "$start_load" --load-end "$end_load" | tee "$out/report.txt" \

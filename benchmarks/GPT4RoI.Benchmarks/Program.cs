@@ -98,8 +98,10 @@ public static class Program
 
             Console.Error.WriteLine($"[csharp] {id}: running (BenchmarkDotNet log: {Path.Combine(context.BenchDirectory(id), "bdn.log")})");
             var started = DateTime.UtcNow;
+            var loadStart = LoadAverage();
             var result = suite(context);
             result["wall_s"] = (DateTime.UtcNow - started).TotalSeconds;
+            result["loadavg"] = new JsonArray(loadStart, LoadAverage());
             WriteJson(path, result);
             Console.Error.WriteLine($"[csharp] {id}: done in {(DateTime.UtcNow - started).TotalSeconds.ToString("0", CultureInfo.InvariantCulture)} s");
         }
@@ -126,6 +128,20 @@ public static class Program
     private static string? InformationalVersion(Type type) =>
         type.Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0]
         ?? type.Assembly.GetName().Version?.ToString();
+
+    /// <summary>1-minute load average from /proc/loadavg (null elsewhere).</summary>
+    private static double? LoadAverage()
+    {
+        try
+        {
+            var first = File.ReadAllText("/proc/loadavg").Split(' ')[0];
+            return double.Parse(first, CultureInfo.InvariantCulture);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException)
+        {
+            return null;
+        }
+    }
 
     private static void WriteJson(string path, JsonNode node) =>
         File.WriteAllText(path, node.ToJsonString(Indented) + "\n");

@@ -100,6 +100,15 @@ def versions() -> Dict[str, str]:
     return out
 
 
+def loadavg() -> float:
+    """1-minute load average (what else runs on the machine while a side measures)."""
+    try:
+        with open("/proc/loadavg", encoding="utf-8") as f:
+            return float(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return float("nan")
+
+
 def write_json(path: str, data: dict) -> None:
     os.makedirs(os.path.dirname(path), exist_ok=True)
     tmp = path + ".tmp"

@@ -87,6 +87,7 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--seed", type=int, default=20240617)
     args = ap.parse_args()
+    load_start = bc.loadavg()
 
     import torch
     from torchvision.ops import roi_align
@@ -137,6 +138,7 @@ def main() -> None:
                      "box_sides_px": [[float((b[2] - b[0]) * IMAGE_SIZE), float((b[3] - b[1]) * IMAGE_SIZE)]
                                       for b in boxes]},
         "results": results,
+        "loadavg": [load_start, bc.loadavg()],
         "versions": bc.versions(),
     })
 

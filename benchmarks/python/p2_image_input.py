@@ -71,6 +71,7 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--seed", type=int, default=424242)
     args = ap.parse_args()
+    load_start = bc.loadavg()
 
     import torch
     from gpt4roi_ref.config import CLIP_MEAN, CLIP_STD
@@ -130,6 +131,7 @@ def main() -> None:
         "timing": timing.as_json(),
         "settings": {"jpeg_quality": JPEG_QUALITY, "seed": args.seed, **manifest},
         "results": results,
+        "loadavg": [load_start, bc.loadavg()],
         "versions": bc.versions(),
     })
 

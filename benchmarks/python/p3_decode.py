@@ -77,6 +77,7 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--model", default=os.path.join(bc.MODELS, "tiny"))
     args = ap.parse_args()
+    load_start = bc.loadavg()
 
     import torch
 
@@ -134,6 +135,7 @@ def main() -> None:
                      "prompts": [{"name": n, "question": q, "boxes": b} for n, q, b in PROMPTS],
                      "answer_tokens": lengths, "decoding": "greedy, no early stop"},
         "results": results,
+        "loadavg": [load_start, bc.loadavg()],
         "versions": bc.versions(),
     })
 

@@ -254,6 +254,10 @@ def main() -> None:
             continue
         timing = timing or (py or {}).get("timing")
         body, rows = report(py, cs)
+        loads = [f"{side} {d['loadavg'][0]:.1f} -> {d['loadavg'][1]:.1f}" for side, d in (("baseline", py), ("C#", cs))
+                 if d and d.get("loadavg") and None not in d["loadavg"]]
+        if loads:
+            body = body[:2] + ["Load average (1 min) while measuring: " + ", ".join(loads) + ".", ""] + body[2:]
         lines += [""] + body
         summary += rows
     if timing:

@@ -18,7 +18,7 @@ TINY = os.path.join(MODELS, "tiny")
 def test_manifest_hashesMatchFiles():
     with open(os.path.join(TINY, "manifest.json")) as f:
         m = json.load(f)
-    assert m["format_version"] == 1
+    assert m["format_version"] == 2
     for name, info in m["files"].items():
         p = os.path.join(TINY, name)
         assert os.path.getsize(p) == info["bytes"], name

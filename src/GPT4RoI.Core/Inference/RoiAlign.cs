@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace GPT4RoI.Core.Inference;
 
@@ -74,13 +75,17 @@ public sealed record RoiAlignOptions
 /// per sample, <c>acc += ((w1*v1 + w2*v2) + w3*v3) + w4*v4</c> without fused multiply-add, then <c>acc / count</c>), so
 /// results match it to rounding. Samples outside the map contribute nothing (torchvision adds <c>0 * map[0]</c>, which
 /// differs only when the map holds infinities or NaN).</para>
-/// <para>Output layout: <c>[N, L, P, P, C]</c> channels-last. Work is vectorised across channels.</para>
+/// <para>Output layout: <c>[N, L, P, P, C]</c> channels-last. Work is vectorised across channels: per output bin, the
+/// bilinear offsets and weights of its samples are computed once and applied to four vectors of channels at a time,
+/// accumulated in registers.</para>
 /// </remarks>
 public static class RoiAlign
 {
     // Per-axis sample tables larger than this are rejected (only reachable with adaptive sampling and huge boxes).
     private const int MaxAxisSamples = 1 << 20;
     private const int StackAxisSamples = 64;
+    // Samples of one bin handled per pass over its channels (sampling ratio 2 gives 4).
+    private const int MaxBinTaps = 64;
     private const string OutputParamName = "output";
     private const string BoxesParamName = "boxesNorm";
 
@@ -126,8 +131,10 @@ public static class RoiAlign
     }
 
     /// <summary>
-    /// Same as <see cref="Compute"/>, with the N * L (box, level) pairs spread over threads. Each pair is computed exactly
-    /// as in <see cref="Compute"/>, so the result is bitwise identical and does not depend on scheduling.
+    /// Same as <see cref="Compute"/>, with the work spread over at most <see cref="RoiAlignOptions.MaxDegreeOfParallelism"/>
+    /// threads: the N * L (box, level) pairs, each cut into bands of output rows when there are fewer pairs than threads
+    /// can share evenly. Every output value is computed exactly as in <see cref="Compute"/>, so the result is bitwise
+    /// identical and does not depend on scheduling.
     /// </summary>
     /// <exception cref="ArgumentException">Shapes or lengths do not match, or a box coordinate is not finite.</exception>
     public static void ComputeParallel(IReadOnlyList<RoiAlignLevel> levels, ReadOnlyMemory<float> boxesNorm, Memory<float> output, RoiAlignOptions? options = null)
@@ -135,20 +142,36 @@ public static class RoiAlign
         options ??= new RoiAlignOptions();
         var (boxCount, channels) = ValidateCall(levels, boxesNorm.Span, output.Length, options);
         var pairs = boxCount * levels.Count;
-        if (pairs < 2 || options.MaxDegreeOfParallelism == 1 || Environment.ProcessorCount == 1)
+        var threads = options.MaxDegreeOfParallelism == -1
+            ? Environment.ProcessorCount
+            : Math.Min(options.MaxDegreeOfParallelism, Environment.ProcessorCount);
+        var pooled = options.OutputSize;
+        // Enough work items for an even share (about 4 per thread), at most one per output row.
+        var bands = pairs == 0 ? 1 : Math.Clamp(((4 * threads) + pairs - 1) / pairs, 1, pooled);
+        var items = pairs * bands;
+        if (items < 2 || threads <= 1)
         {
             Compute(levels, boxesNorm.Span, output.Span, options);
             return;
         }
 
-        var chunk = options.OutputSize * options.OutputSize * channels;
+        var chunk = pooled * pooled * channels;
+        var rowsPerBand = (pooled + bands - 1) / bands;
         var parallelOptions = new ParallelOptions { MaxDegreeOfParallelism = options.MaxDegreeOfParallelism };
-        Parallel.For(0, pairs, parallelOptions, i =>
+        Parallel.For(0, items, parallelOptions, i =>
         {
-            var n = i / levels.Count;
-            var level = levels[i % levels.Count];
-            AlignOne(level.Map.Span, level.Height, level.Width, channels, level.SpatialScale, boxesNorm.Span.Slice(n * 4, 4),
-                options, output.Span.Slice(i * chunk, chunk));
+            var pair = i / bands;
+            var rowStart = (i % bands) * rowsPerBand;
+            var rowEnd = Math.Min(rowStart + rowsPerBand, pooled);
+            if (rowStart >= rowEnd)
+            {
+                return;
+            }
+
+            var n = pair / levels.Count;
+            var level = levels[pair % levels.Count];
+            AlignRows(level.Map.Span, level.Height, level.Width, channels, level.SpatialScale, boxesNorm.Span.Slice(n * 4, 4),
+                options, output.Span.Slice(pair * chunk, chunk), rowStart, rowEnd);
         });
     }
 
@@ -302,7 +325,19 @@ public static class RoiAlign
 
     /// <summary>One box on one level: <paramref name="dst"/> is <c>[P, P, C]</c>.</summary>
     private static void AlignOne(ReadOnlySpan<float> map, int height, int width, int channels, float scale, ReadOnlySpan<float> box,
-        RoiAlignOptions options, Span<float> dst)
+        RoiAlignOptions options, Span<float> dst) =>
+        AlignRows(map, height, width, channels, scale, box, options, dst, 0, options.OutputSize);
+
+    /// <summary>
+    /// Output rows <c>[rowStart, rowEnd)</c> of one box on one level; <paramref name="dst"/> is the whole <c>[P, P, C]</c> block.
+    /// </summary>
+    /// <remarks>
+    /// Per output bin, the valid samples (up to <see cref="MaxBinTaps"/> at a time) are gathered with their four map offsets
+    /// and bilinear weights; <see cref="AccumulateBin"/> then sums them for a block of channels at a time in registers and
+    /// divides once, so each channel's arithmetic is the same sequence as in torchvision's kernel.
+    /// </remarks>
+    private static void AlignRows(ReadOnlySpan<float> map, int height, int width, int channels, float scale, ReadOnlySpan<float> box,
+        RoiAlignOptions options, Span<float> dst, int rowStart, int rowEnd)
     {
         var pooled = options.OutputSize;
         float imageSize = options.ImageSize;
@@ -316,12 +351,13 @@ public static class RoiAlign
         var roiHeight = roiEndH - roiStartH;
         var binH = roiHeight / pooled;
         var binW = roiWidth / pooled;
+        var rows = dst.Slice(rowStart * pooled * channels, (rowEnd - rowStart) * pooled * channels);
 
         var gridH = GridSize(options.SamplingRatio, roiHeight, pooled);
         var gridW = GridSize(options.SamplingRatio, roiWidth, pooled);
         if (gridH <= 0 || gridW <= 0)
         {
-            dst.Clear(); // no samples: torchvision outputs 0 / max(count, 1) = 0
+            rows.Clear(); // no samples: torchvision outputs 0 / max(count, 1) = 0
             return;
         }
 
@@ -335,22 +371,23 @@ public static class RoiAlign
         Span<AxisSample> xs = countX <= StackAxisSamples
             ? stackalloc AxisSample[StackAxisSamples]
             : (rentedX = ArrayPool<AxisSample>.Shared.Rent(countX));
+        Span<BinTap> taps = stackalloc BinTap[MaxBinTaps];
         try
         {
             FillAxis(ys, roiStartH, binH, gridH, pooled, height, width * channels);
             FillAxis(xs, roiStartW, binW, gridW, pooled, width, channels);
             float count = Math.Max(gridH * gridW, 1);
-            var countVector = new Vector<float>(count);
-
-            for (var ph = 0; ph < pooled; ph++)
+            ref var mapRef = ref MemoryMarshal.GetReference(map);
+            for (var ph = rowStart; ph < rowEnd; ph++)
             {
                 for (var pw = 0; pw < pooled; pw++)
                 {
-                    var acc = dst.Slice(((ph * pooled) + pw) * channels, channels);
-                    acc.Clear();
+                    var bin = dst.Slice(((ph * pooled) + pw) * channels, channels);
+                    var tapCount = 0;
+                    var fromZero = true;
                     for (var iy = 0; iy < gridH; iy++)
                     {
-                        ref readonly var y = ref ys[(ph * gridH) + iy];
+                        var y = ys[(ph * gridH) + iy];
                         if (!y.Valid)
                         {
                             continue;
@@ -358,27 +395,23 @@ public static class RoiAlign
 
                         for (var ix = 0; ix < gridW; ix++)
                         {
-                            ref readonly var x = ref xs[(pw * gridW) + ix];
+                            var x = xs[(pw * gridW) + ix];
                             if (!x.Valid)
                             {
                                 continue;
                             }
 
-                            // w1 = hy*hx, w2 = hy*lx, w3 = ly*hx, w4 = ly*lx (torchvision pre_calc order)
-                            Accumulate(
-                                acc,
-                                map.Slice(y.LowOffset + x.LowOffset, channels),
-                                map.Slice(y.LowOffset + x.HighOffset, channels),
-                                map.Slice(y.HighOffset + x.LowOffset, channels),
-                                map.Slice(y.HighOffset + x.HighOffset, channels),
-                                y.Low * x.Low,
-                                y.Low * x.High,
-                                y.High * x.Low,
-                                y.High * x.High);
+                            taps[tapCount++] = Tap(y, x);
+                            if (tapCount == MaxBinTaps)
+                            {
+                                AccumulateBin(ref mapRef, taps, bin, fromZero, divisor: 0);
+                                fromZero = false;
+                                tapCount = 0;
+                            }
                         }
                     }
 
-                    Divide(acc, count, countVector);
+                    AccumulateBin(ref mapRef, taps[..tapCount], bin, fromZero, count);
                 }
             }
         }
@@ -395,6 +428,19 @@ public static class RoiAlign
             }
         }
     }
+
+    /// <summary>w1 = hy*hx, w2 = hy*lx, w3 = ly*hx, w4 = ly*lx (torchvision's pre_calc order) and the four map offsets.</summary>
+    private static BinTap Tap(in AxisSample y, in AxisSample x) => new()
+    {
+        Offset1 = y.LowOffset + x.LowOffset,
+        Offset2 = y.LowOffset + x.HighOffset,
+        Offset3 = y.HighOffset + x.LowOffset,
+        Offset4 = y.HighOffset + x.HighOffset,
+        W1 = y.Low * x.Low,
+        W2 = y.Low * x.High,
+        W3 = y.High * x.Low,
+        W4 = y.High * x.High,
+    };
 
     private static int GridSize(int samplingRatio, float roiSize, int pooled, string paramName = BoxesParamName)
     {
@@ -470,57 +516,211 @@ public static class RoiAlign
         }
     }
 
-    /// <summary><c>acc[c] += ((w1*v1[c] + w2*v2[c]) + w3*v3[c]) + w4*v4[c]</c>, no fused multiply-add.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Accumulate(Span<float> acc, ReadOnlySpan<float> v1, ReadOnlySpan<float> v2, ReadOnlySpan<float> v3, ReadOnlySpan<float> v4,
-        float w1, float w2, float w3, float w4)
+    /// <summary>One valid sample of a bin: the map offsets of its four neighbours and their bilinear weights.</summary>
+    private struct BinTap
     {
-        // All five spans have the same length (the channel count), checked by Slice in the caller.
-        var n = acc.Length;
-        var c = 0;
-        if (Vector.IsHardwareAccelerated && n >= Vector<float>.Count)
-        {
-            var vw1 = new Vector<float>(w1);
-            var vw2 = new Vector<float>(w2);
-            var vw3 = new Vector<float>(w3);
-            var vw4 = new Vector<float>(w4);
-            ref var a = ref MemoryMarshal.GetReference(acc);
-            ref var r1 = ref MemoryMarshal.GetReference(v1);
-            ref var r2 = ref MemoryMarshal.GetReference(v2);
-            ref var r3 = ref MemoryMarshal.GetReference(v3);
-            ref var r4 = ref MemoryMarshal.GetReference(v4);
-            for (; c <= n - Vector<float>.Count; c += Vector<float>.Count)
-            {
-                var i = (nuint)c;
-                var sum = (vw1 * Vector.LoadUnsafe(ref r1, i)) + (vw2 * Vector.LoadUnsafe(ref r2, i))
-                    + (vw3 * Vector.LoadUnsafe(ref r3, i)) + (vw4 * Vector.LoadUnsafe(ref r4, i));
-                Vector.StoreUnsafe(Vector.LoadUnsafe(ref a, i) + sum, ref a, i);
-            }
-        }
-
-        for (; c < n; c++)
-        {
-            acc[c] += (w1 * v1[c]) + (w2 * v2[c]) + (w3 * v3[c]) + (w4 * v4[c]);
-        }
+        public int Offset1;
+        public int Offset2;
+        public int Offset3;
+        public int Offset4;
+        public float W1;
+        public float W2;
+        public float W3;
+        public float W4;
     }
 
-    private static void Divide(Span<float> acc, float count, Vector<float> countVector)
+    /// <summary>
+    /// For every channel c of <paramref name="bin"/>: <c>acc = fromZero ? 0 : bin[c]</c>, then for each tap in order
+    /// <c>acc += ((w1*v1[c] + w2*v2[c]) + w3*v3[c]) + w4*v4[c]</c> (no fused multiply-add), then
+    /// <c>bin[c] = divisor &gt; 0 ? acc / divisor : acc</c>. Four vectors of channels are accumulated in registers at a time,
+    /// so the bin is read and written once instead of once per sample.
+    /// </summary>
+    /// <remarks>
+    /// Every offset plus <c>bin.Length</c> lies within the map: the offsets come from <see cref="FillAxis"/>, whose indices
+    /// are clamped to the map, and the map length was validated as height * width * channels.
+    /// </remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void AccumulateBin(ref float map, ReadOnlySpan<BinTap> taps, Span<float> bin, bool fromZero, float divisor)
     {
-        var n = acc.Length;
+        var n = bin.Length;
+        ref var acc = ref MemoryMarshal.GetReference(bin);
+        // A power-of-two divisor (4 with sampling ratio 2) divides exactly as a multiplication by its reciprocal.
+        var exactReciprocal = divisor > 0 && BitOperations.IsPow2((int)divisor) && (int)divisor == divisor;
         var c = 0;
-        if (Vector.IsHardwareAccelerated && n >= Vector<float>.Count)
+        if (Vector512.IsHardwareAccelerated)
         {
-            ref var a = ref MemoryMarshal.GetReference(acc);
-            for (; c <= n - Vector<float>.Count; c += Vector<float>.Count)
+            var divisorV = Vector512.Create(divisor);
+            var reciprocalV = Vector512.Create(1f / divisor);
+            for (; c <= n - 64; c += 64)
             {
                 var i = (nuint)c;
-                Vector.StoreUnsafe(Vector.LoadUnsafe(ref a, i) / countVector, ref a, i);
+                Vector512<float> a0, a1, a2, a3;
+                if (fromZero)
+                {
+                    a0 = a1 = a2 = a3 = Vector512<float>.Zero;
+                }
+                else
+                {
+                    a0 = Vector512.LoadUnsafe(ref acc, i);
+                    a1 = Vector512.LoadUnsafe(ref acc, i + 16);
+                    a2 = Vector512.LoadUnsafe(ref acc, i + 32);
+                    a3 = Vector512.LoadUnsafe(ref acc, i + 48);
+                }
+
+                for (var t = 0; t < taps.Length; t++)
+                {
+                    ref readonly var tap = ref taps[t];
+                    var w1 = Vector512.Create(tap.W1);
+                    var w2 = Vector512.Create(tap.W2);
+                    var w3 = Vector512.Create(tap.W3);
+                    var w4 = Vector512.Create(tap.W4);
+                    ref var p1 = ref Unsafe.Add(ref map, tap.Offset1 + c);
+                    ref var p2 = ref Unsafe.Add(ref map, tap.Offset2 + c);
+                    ref var p3 = ref Unsafe.Add(ref map, tap.Offset3 + c);
+                    ref var p4 = ref Unsafe.Add(ref map, tap.Offset4 + c);
+                    a0 += (w1 * Vector512.LoadUnsafe(ref p1)) + (w2 * Vector512.LoadUnsafe(ref p2))
+                        + (w3 * Vector512.LoadUnsafe(ref p3)) + (w4 * Vector512.LoadUnsafe(ref p4));
+                    a1 += (w1 * Vector512.LoadUnsafe(ref p1, 16)) + (w2 * Vector512.LoadUnsafe(ref p2, 16))
+                        + (w3 * Vector512.LoadUnsafe(ref p3, 16)) + (w4 * Vector512.LoadUnsafe(ref p4, 16));
+                    a2 += (w1 * Vector512.LoadUnsafe(ref p1, 32)) + (w2 * Vector512.LoadUnsafe(ref p2, 32))
+                        + (w3 * Vector512.LoadUnsafe(ref p3, 32)) + (w4 * Vector512.LoadUnsafe(ref p4, 32));
+                    a3 += (w1 * Vector512.LoadUnsafe(ref p1, 48)) + (w2 * Vector512.LoadUnsafe(ref p2, 48))
+                        + (w3 * Vector512.LoadUnsafe(ref p3, 48)) + (w4 * Vector512.LoadUnsafe(ref p4, 48));
+                }
+
+                if (divisor > 0)
+                {
+                    if (exactReciprocal)
+                    {
+                        a0 *= reciprocalV;
+                        a1 *= reciprocalV;
+                        a2 *= reciprocalV;
+                        a3 *= reciprocalV;
+                    }
+                    else
+                    {
+                        a0 /= divisorV;
+                        a1 /= divisorV;
+                        a2 /= divisorV;
+                        a3 /= divisorV;
+                    }
+                }
+
+                a0.StoreUnsafe(ref acc, i);
+                a1.StoreUnsafe(ref acc, i + 16);
+                a2.StoreUnsafe(ref acc, i + 32);
+                a3.StoreUnsafe(ref acc, i + 48);
             }
         }
 
+        if (Vector.IsHardwareAccelerated)
+        {
+            var lanes = Vector<float>.Count;
+            var divisorVector = new Vector<float>(divisor);
+            var reciprocalVector = new Vector<float>(1f / divisor);
+            for (; c <= n - (4 * lanes); c += 4 * lanes)
+            {
+                var i = (nuint)c;
+                Vector<float> a0, a1, a2, a3;
+                if (fromZero)
+                {
+                    a0 = a1 = a2 = a3 = Vector<float>.Zero;
+                }
+                else
+                {
+                    a0 = Vector.LoadUnsafe(ref acc, i);
+                    a1 = Vector.LoadUnsafe(ref acc, i + (nuint)lanes);
+                    a2 = Vector.LoadUnsafe(ref acc, i + (nuint)(2 * lanes));
+                    a3 = Vector.LoadUnsafe(ref acc, i + (nuint)(3 * lanes));
+                }
+
+                for (var t = 0; t < taps.Length; t++)
+                {
+                    ref readonly var tap = ref taps[t];
+                    var w1 = new Vector<float>(tap.W1);
+                    var w2 = new Vector<float>(tap.W2);
+                    var w3 = new Vector<float>(tap.W3);
+                    var w4 = new Vector<float>(tap.W4);
+                    ref var p1 = ref Unsafe.Add(ref map, tap.Offset1 + c);
+                    ref var p2 = ref Unsafe.Add(ref map, tap.Offset2 + c);
+                    ref var p3 = ref Unsafe.Add(ref map, tap.Offset3 + c);
+                    ref var p4 = ref Unsafe.Add(ref map, tap.Offset4 + c);
+                    a0 += (w1 * Vector.LoadUnsafe(ref p1)) + (w2 * Vector.LoadUnsafe(ref p2))
+                        + (w3 * Vector.LoadUnsafe(ref p3)) + (w4 * Vector.LoadUnsafe(ref p4));
+                    var o = (nuint)lanes;
+                    a1 += (w1 * Vector.LoadUnsafe(ref p1, o)) + (w2 * Vector.LoadUnsafe(ref p2, o))
+                        + (w3 * Vector.LoadUnsafe(ref p3, o)) + (w4 * Vector.LoadUnsafe(ref p4, o));
+                    o = (nuint)(2 * lanes);
+                    a2 += (w1 * Vector.LoadUnsafe(ref p1, o)) + (w2 * Vector.LoadUnsafe(ref p2, o))
+                        + (w3 * Vector.LoadUnsafe(ref p3, o)) + (w4 * Vector.LoadUnsafe(ref p4, o));
+                    o = (nuint)(3 * lanes);
+                    a3 += (w1 * Vector.LoadUnsafe(ref p1, o)) + (w2 * Vector.LoadUnsafe(ref p2, o))
+                        + (w3 * Vector.LoadUnsafe(ref p3, o)) + (w4 * Vector.LoadUnsafe(ref p4, o));
+                }
+
+                if (divisor > 0)
+                {
+                    if (exactReciprocal)
+                    {
+                        a0 *= reciprocalVector;
+                        a1 *= reciprocalVector;
+                        a2 *= reciprocalVector;
+                        a3 *= reciprocalVector;
+                    }
+                    else
+                    {
+                        a0 /= divisorVector;
+                        a1 /= divisorVector;
+                        a2 /= divisorVector;
+                        a3 /= divisorVector;
+                    }
+                }
+
+                Vector.StoreUnsafe(a0, ref acc, i);
+                Vector.StoreUnsafe(a1, ref acc, i + (nuint)lanes);
+                Vector.StoreUnsafe(a2, ref acc, i + (nuint)(2 * lanes));
+                Vector.StoreUnsafe(a3, ref acc, i + (nuint)(3 * lanes));
+            }
+
+            for (; c <= n - lanes; c += lanes)
+            {
+                var i = (nuint)c;
+                var a = fromZero ? Vector<float>.Zero : Vector.LoadUnsafe(ref acc, i);
+                for (var t = 0; t < taps.Length; t++)
+                {
+                    ref readonly var tap = ref taps[t];
+                    a += (new Vector<float>(tap.W1) * Vector.LoadUnsafe(ref Unsafe.Add(ref map, tap.Offset1 + c)))
+                        + (new Vector<float>(tap.W2) * Vector.LoadUnsafe(ref Unsafe.Add(ref map, tap.Offset2 + c)))
+                        + (new Vector<float>(tap.W3) * Vector.LoadUnsafe(ref Unsafe.Add(ref map, tap.Offset3 + c)))
+                        + (new Vector<float>(tap.W4) * Vector.LoadUnsafe(ref Unsafe.Add(ref map, tap.Offset4 + c)));
+                }
+
+                if (divisor > 0)
+                {
+                    a = exactReciprocal ? a * reciprocalVector : a / divisorVector;
+                }
+
+                Vector.StoreUnsafe(a, ref acc, i);
+            }
+        }
+
+        var reciprocal = 1f / divisor;
         for (; c < n; c++)
         {
-            acc[c] /= count;
+            var a = fromZero ? 0f : Unsafe.Add(ref acc, c);
+            for (var t = 0; t < taps.Length; t++)
+            {
+                ref readonly var tap = ref taps[t];
+                a += (tap.W1 * Unsafe.Add(ref map, tap.Offset1 + c)) + (tap.W2 * Unsafe.Add(ref map, tap.Offset2 + c))
+                    + (tap.W3 * Unsafe.Add(ref map, tap.Offset3 + c)) + (tap.W4 * Unsafe.Add(ref map, tap.Offset4 + c));
+            }
+
+            if (divisor > 0)
+            {
+                a = exactReciprocal ? a * reciprocal : a / divisor;
+            }
+
+            Unsafe.Add(ref acc, c) = a;
         }
     }
 }

@@ -7,7 +7,7 @@ namespace GPT4RoI.Core.Inference;
 /// One conversation about one image: boxes accumulate and are numbered across turns, as in GPT4RoI's demo.
 /// Not thread-safe (one turn at a time); the engine it uses is.
 /// </summary>
-public sealed class ChatSession : IDisposable
+public sealed class ChatSession : IDisposable, ITurnRecorder
 {
     private readonly Gpt4RoIEngine _engine;
     private readonly List<BoundingBox> _boxes = [];
@@ -65,7 +65,8 @@ public sealed class ChatSession : IDisposable
             throw;
         }
 
-        _current = new Generator(sequence, RecordAsync(sequence));
+        sequence.Recorder = this;
+        _current = new Generator(sequence);
         _engine.Submit(sequence);
         return _current;
     }
@@ -143,28 +144,21 @@ public sealed class ChatSession : IDisposable
         }
     }
 
-    /// <summary>Waits for the sequence and records its answer and where its keys/values stay; takes the turn back when
-    /// it failed.</summary>
-    private async Task<GenerationResult> RecordAsync(DecodeSequence sequence)
+    /// <inheritdoc />
+    void ITurnRecorder.Record(SequenceOutcome outcome)
     {
-        SequenceOutcome outcome;
-        try
-        {
-            outcome = await sequence.Completion.Task.ConfigureAwait(false);
-        }
-        catch
-        {
-            TakeBackTurn();
-            ClearKeyValueCache();
-            throw;
-        }
-
         Conversation.SetAnswer(outcome.Result.Answer);
         _cachedIds = outcome.CachedIds;
         _cacheSlot = outcome.Slot;
         _cacheStamp = outcome.Stamp;
         _engine.LogGenerated(outcome.Result);
-        return outcome.Result;
+    }
+
+    /// <inheritdoc />
+    void ITurnRecorder.TakeBack()
+    {
+        TakeBackTurn();
+        ClearKeyValueCache();
     }
 
     /// <summary>Where this conversation's keys/values may still be, and how many leading tokens of

@@ -32,6 +32,7 @@ internal sealed class DecodeScheduler : IDisposable
     private readonly KvCache _cache;
     private readonly OrtValue[][] _slotViews;
     private readonly DecodeSequence?[] _active;
+    private readonly DecodeSequence?[] _finished;
     private readonly long[] _stamps;
     private readonly ConcurrentQueue<DecodeSequence> _incoming = new();
     private readonly Queue<DecodeSequence> _waiting = new();
@@ -81,6 +82,7 @@ internal sealed class DecodeScheduler : IDisposable
         }
 
         _active = new DecodeSequence?[slots];
+        _finished = new DecodeSequence?[slots];
         _stamps = new long[slots];
         _stepEmbeds = GC.AllocateArray<float>(_half ? 0 : slots * _hidden, pinned: true);
         _stepEmbedsHalf = GC.AllocateArray<Float16>(_half ? slots * _hidden : 0, pinned: true);
@@ -244,6 +246,7 @@ internal sealed class DecodeScheduler : IDisposable
         if (seq.Accept(_row))
         {
             Free(slot, keepContents: true);
+            seq.Publish();
         }
     }
 
@@ -309,6 +312,7 @@ internal sealed class DecodeScheduler : IDisposable
         }
 
         var active = 0;
+        var finished = 0;
         for (var s = 0; s < k; s++)
         {
             if (_active[s] is not { } seq)
@@ -322,6 +326,7 @@ internal sealed class DecodeScheduler : IDisposable
             if (seq.Accept(StepRow(s)))
             {
                 Free(s, keepContents: true);
+                _finished[finished++] = seq;
             }
         }
 
@@ -331,6 +336,13 @@ internal sealed class DecodeScheduler : IDisposable
         if (active > _maxBatch)
         {
             Volatile.Write(ref _maxBatch, active);
+        }
+
+        // Answers are handed over after the step is counted: whoever awaits one sees the statistics that include it.
+        for (var i = 0; i < finished; i++)
+        {
+            _finished[i]!.Publish();
+            _finished[i] = null;
         }
     }
 

@@ -24,6 +24,7 @@ internal sealed class DecodeSequence
     private long _prefillStarted;
     private long _firstToken;
     private float[]? _firstLogits;
+    private SequenceOutcome? _outcome;
 
     public DecodeSequence(int[] promptIds, float[] promptEmbeddings, GenerationOptions options, Gpt4RoIEngine engine,
         SlotHint hint, bool captureFirstLogits, CancellationToken cancellation)
@@ -62,7 +63,12 @@ internal sealed class DecodeSequence
     public Channel<TokenEvent> Events { get; } =
         Channel.CreateUnbounded<TokenEvent>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
 
-    public TaskCompletionSource<SequenceOutcome> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    /// <summary>Completes after the conversation has recorded the answer (or taken the turn back). Continuations run
+    /// asynchronously, and a thread blocked on it is woken directly: waiting needs no thread-pool thread.</summary>
+    public TaskCompletionSource<GenerationResult> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>The conversation the answer belongs to: told of the outcome before <see cref="Completion"/> completes.</summary>
+    public ITurnRecorder? Recorder { get; set; }
 
     /// <summary>The slot the scheduler gave this sequence.</summary>
     public int Slot { get; set; } = -1;
@@ -84,7 +90,7 @@ internal sealed class DecodeSequence
     public void MarkPrefillStarted() => _prefillStarted = Stopwatch.GetTimestamp();
 
     /// <summary>Takes the logits of the sequence's newest position: samples, detokenises, tells its reader; returns true
-    /// when the answer is finished (the sequence has then completed).</summary>
+    /// when the answer is finished; the loop then frees the slot and calls <see cref="Publish"/>.</summary>
     public bool Accept(Span<float> logits)
     {
         if (_generated.Count == 0)
@@ -139,6 +145,7 @@ internal sealed class DecodeSequence
     public void Fail(Exception error)
     {
         Events.Writer.TryComplete(error);
+        Recorder?.TakeBack();
         Completion.TrySetException(error);
         Release();
     }
@@ -167,8 +174,17 @@ internal sealed class DecodeSequence
             cached[i] = _generated[i - PromptIds.Length];
         }
 
+        _outcome = new SequenceOutcome(result, Slot, Stamp, cached);
+    }
+
+    /// <summary>Tells the conversation and the waiters that the answer is finished. Called by the decode loop after
+    /// <see cref="Accept"/> returned true and the step's bookkeeping is done.</summary>
+    public void Publish()
+    {
+        var outcome = _outcome ?? throw new InvalidOperationException("the sequence has not finished");
         Events.Writer.TryComplete();
-        Completion.TrySetResult(new SequenceOutcome(result, Slot, Stamp, cached));
+        Recorder?.Record(outcome);
+        Completion.TrySetResult(outcome.Result);
         Release();
     }
 

@@ -11,10 +11,10 @@ public sealed class Generator
 {
     private readonly DecodeSequence _sequence;
 
-    internal Generator(DecodeSequence sequence, Task<GenerationResult> completion)
+    internal Generator(DecodeSequence sequence)
     {
         _sequence = sequence;
-        Completion = completion;
+        Completion = sequence.Completion.Task;
     }
 
     /// <summary>The finished answer; faults with the error that ended the generation (a cancellation, a failed run).</summary>

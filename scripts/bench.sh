@@ -7,7 +7,7 @@
 #
 #   bash scripts/bench.sh [P1 P2 ... | all] [--quick] [--threads 1,2] [--out DIR] [--keep-inputs]
 #
-#   P1 .. P7       benchmarks to run (default: P1 P2; `all` = P1..P7; those without a C# side print their baseline only)
+#   P1 .. P7       benchmarks to run (default: P1 P2; `all` = P1..P7; P4..P7 compare C# figures with each other, no Python side)
 #   --quick        smoke test: one case per benchmark, 1 thread, 1 warm-up + 3 short iterations (figures not meaningful)
 #   --threads L    comma-separated thread counts, the same on both sides (default: 1 and the number of CPUs)
 #   --out DIR      run folder (default: a new folder under ${TMPDIR:-/tmp}); python.json, csharp.json, report.txt
@@ -65,6 +65,12 @@ echo "bench: run folder $out; benchmarks $suites; threads $threads$([[ $quick ==
 echo "bench: building benchmarks/GPT4RoI.Benchmarks (Release)" >&2
 dotnet build benchmarks/GPT4RoI.Benchmarks -c Release -nologo --verbosity quiet >"$out/build.log" 2>&1 \
   || { tail -n 30 "$out/build.log" >&2; echo "bench: build failed" >&2; exit 1; }
+if [[ " ${benches[*]} " == *" P7 "* ]]; then
+  # P7 starts the CLI as a new process (cold start).
+  echo "bench: building src/GPT4RoI.Cli (Release) for P7" >&2
+  dotnet build src/GPT4RoI.Cli -c Release -nologo --verbosity quiet >>"$out/build.log" 2>&1 \
+    || { tail -n 30 "$out/build.log" >&2; echo "bench: build failed" >&2; exit 1; }
+fi
 
 "$PY" benchmarks/python/benchcommon.py machine "$out/machine.json"
 start_load="$(cut -d' ' -f1-3 /proc/loadavg)"

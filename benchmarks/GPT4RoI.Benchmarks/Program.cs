@@ -29,11 +29,11 @@ public static class Program
     {
         [P1RoiAlign.Id] = P1RoiAlign.Run,
         [P2ImageInput.Id] = P2ImageInput.Run,
-        ["P3"] = null, // decode tokens/s vs the reference's KV-cached greedy loop (Python baseline: p3_decode.py)
-        ["P4"] = null, // allocated bytes per generated token
-        ["P5"] = null, // multi-turn: turn-2 / turn-1 latency
-        ["P6"] = null, // end-to-end glue vs the sum of the ONNX Runtime runs
-        ["P7"] = null, // 8 / 32 concurrent questions vs sequential; cold start vs load + warm query
+        [P3Decode.Id] = P3Decode.Run,
+        [P4MultiTurn.Id] = P4MultiTurn.Run,
+        [P5Glue.Id] = P5Glue.Run,
+        [P6Concurrency.Id] = P6Concurrency.Run,
+        [P7ColdStart.Id] = P7ColdStart.Run,
     };
 
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using GPT4RoI.Core.Diagnostics;
 using GPT4RoI.Core.Models;
 using Microsoft.Extensions.Logging;
@@ -33,6 +34,7 @@ internal sealed class DecodeScheduler : IDisposable
     private readonly OrtValue[][] _slotViews;
     private readonly DecodeSequence?[] _active;
     private readonly DecodeSequence?[] _finished;
+    private readonly OrtRunClock _clock;
     private readonly long[] _stamps;
     private readonly ConcurrentQueue<DecodeSequence> _incoming = new();
     private readonly Queue<DecodeSequence> _waiting = new();
@@ -56,9 +58,10 @@ internal sealed class DecodeScheduler : IDisposable
     private int _maxBatch;
 
     public DecodeScheduler(InferenceSession decoder, RunOptions runOptions, ModelFolder folder, float[] embeddingTable,
-        int slots, int capacity, ILogger logger)
+        int slots, int capacity, OrtRunClock clock, ILogger logger)
     {
         _decoder = decoder;
+        _clock = clock;
         _runOptions = runOptions;
         _logger = logger;
         var m = folder.Manifest;
@@ -237,7 +240,9 @@ internal sealed class DecodeScheduler : IDisposable
         binding.BindInput(_positionsName, positionsValue);
         binding.BindOutputToDevice(_logitsName, OrtMemoryInfo.DefaultInstance);
         BindCache(binding, _slotViews[slot]);
+        var started = Stopwatch.GetTimestamp();
         _decoder.RunWithBinding(_runOptions, binding);
+        _clock.Add(OrtRunClock.Prefill, started);
         using var outputs = binding.GetOutputValues();
         ReadRow(outputs[0], count - 1, _row);
         Interlocked.Increment(ref _prefills);
@@ -294,7 +299,9 @@ internal sealed class DecodeScheduler : IDisposable
                 }
             }
 
+            var started = Stopwatch.GetTimestamp();
             _decoder.RunWithBinding(_runOptions, StepBinding(k));
+            _clock.Add(OrtRunClock.Step, started);
         }
         catch (Exception ex)
         {

@@ -28,6 +28,7 @@ public sealed class Gpt4RoIEngine : IDisposable
     private readonly ImageFeatureCache _cache;
     private readonly SemaphoreSlim _slots;
     private readonly DecodeScheduler _scheduler;
+    private readonly OrtRunClock _clock = new();
     private readonly EngineOptions _options;
     private readonly int _patchId;
     private readonly int _bboxId;
@@ -61,7 +62,7 @@ public sealed class Gpt4RoIEngine : IDisposable
         var capacity = options.KvCapacity > 0 ? options.KvCapacity : Math.Min(m.Dims.MaxPositions, 4096);
         var slotBytes = 2L * m.Dims.Layers * m.Dims.Heads * capacity * m.Dims.HeadDim * (Folder.IsFloat16 ? 2 : 4);
         var slots = (int)Math.Clamp(options.KvCacheBytes / slotBytes, 1, options.MaxBatch);
-        _scheduler = new DecodeScheduler(_ort.Decoder, _ort.RunOptions, Folder, _embeddings, slots, capacity, _logger);
+        _scheduler = new DecodeScheduler(_ort.Decoder, _ort.RunOptions, Folder, _embeddings, slots, capacity, _clock, _logger);
         Logs.ModelLoaded(_logger, m.ModelId, Folder.Variant, Folder.Path, _ort.ExecutionProvider, sw.ElapsedMilliseconds);
     }
 
@@ -121,7 +122,9 @@ public sealed class Gpt4RoIEngine : IDisposable
         {
             var names = Manifest.Graphs["vision"];
             using var input = CreateFloatTensor(pixels, [1, 3, d.ImageSize, d.ImageSize]);
+            var started = Stopwatch.GetTimestamp();
             using var outputs = _ort.Vision.Run(_ort.RunOptions, names.Inputs, [input], names.Outputs);
+            _clock.Add(OrtRunClock.Vision, started);
             var tokens = ReadFloats(outputs[0]);
             var maps = new float[d.NumLevels][];
             for (var i = 0; i < d.NumLevels; i++)
@@ -172,7 +175,9 @@ public sealed class Gpt4RoIEngine : IDisposable
         var names = Manifest.Graphs["region_head"];
         using var roiValue = CreateFloatTensor(rois, [n, d.NumLevels, d.RoiSize, d.RoiSize, d.RegionWidth]);
         using var boxValue = CreateFloatTensor(boxes, [n, 4]);
+        var started = Stopwatch.GetTimestamp();
         using var outputs = _ort.RegionHead.Run(_ort.RunOptions, names.Inputs, [roiValue, boxValue], names.Outputs);
+        _clock.Add(OrtRunClock.RegionHead, started);
         return ReadFloats(outputs[0]);
     }
 
@@ -184,6 +189,9 @@ public sealed class Gpt4RoIEngine : IDisposable
 
     /// <summary>Counters of the decode loop: prefills, batched steps, tokens, allocation per token.</summary>
     public DecodeStatistics DecodeStatistics => _scheduler.Statistics;
+
+    /// <summary>Time spent inside ONNX Runtime per graph since the engine was loaded.</summary>
+    public OrtRunTimes OrtRunTimes => _clock.Read();
 
     /// <summary>Builds the next answer's sequence for a conversation: the prompt's token ids and spliced embeddings, and
     /// where its earlier keys/values may still be.</summary>

@@ -54,7 +54,7 @@ internal sealed class DecodeScheduler : IDisposable
     private long _stampCounter;
     private int _activeCount;
     private volatile bool _stopping;
-    private long _prefills, _prefillTokens, _steps, _stepTokens, _stepAllocated;
+    private long _prefills, _prefillTokens, _steps, _stepTokens, _stepAllocated, _stepRows;
     private int _maxBatch;
 
     public DecodeScheduler(InferenceSession decoder, RunOptions runOptions, ModelFolder folder, float[] embeddingTable,
@@ -93,7 +93,7 @@ internal sealed class DecodeScheduler : IDisposable
         _stepLogits = GC.AllocateArray<float>(_half ? 0 : slots * _vocab, pinned: true);
         _stepLogitsHalf = GC.AllocateArray<Float16>(_half ? slots * _vocab : 0, pinned: true);
         _row = new float[_vocab];
-        _stepBindings = new OrtIoBinding?[slots + 1];
+        _stepBindings = new OrtIoBinding?[slots * slots];
         _thread = new Thread(Loop) { IsBackground = true, Name = "gpt4roi-decode" };
         _thread.Start();
     }
@@ -108,7 +108,8 @@ internal sealed class DecodeScheduler : IDisposable
 
     public DecodeStatistics Statistics => new(
         Interlocked.Read(ref _prefills), Interlocked.Read(ref _prefillTokens), Interlocked.Read(ref _steps),
-        Interlocked.Read(ref _stepTokens), Interlocked.Read(ref _stepAllocated), Volatile.Read(ref _maxBatch));
+        Interlocked.Read(ref _stepTokens), Interlocked.Read(ref _stepAllocated), Volatile.Read(ref _maxBatch),
+        Interlocked.Read(ref _stepRows));
 
     /// <summary>Queues a sequence; its events and completion tell how it goes.</summary>
     public void Submit(DecodeSequence sequence)
@@ -191,12 +192,14 @@ internal sealed class DecodeScheduler : IDisposable
         }
         else
         {
-            // The free slot whose contents were left longest ago.
+            // The lowest free slot: a step runs over the range of active slots, so keeping them packed at the start
+            // keeps every step as narrow as the number of answers (a lone answer in slot 7 would pay for 8 rows).
             for (var s = 0; s < _active.Length; s++)
             {
-                if (_active[s] is null && (slot < 0 || _stamps[s] < _stamps[slot]))
+                if (_active[s] is null)
                 {
                     slot = s;
+                    break;
                 }
             }
 
@@ -255,10 +258,12 @@ internal sealed class DecodeScheduler : IDisposable
         }
     }
 
-    /// <summary>One token for every active sequence, as one batch over the first k slots.</summary>
+    /// <summary>One token for every active sequence, as one batch over the slots from the first active one to the last
+    /// (rows = slots lo..hi-1); idle slots inside that range ride along on their scratch row.</summary>
     private void Step()
     {
-        var k = 0;
+        var lo = -1;
+        var hi = 0;
         for (var s = 0; s < _active.Length; s++)
         {
             if (_active[s] is { } seq)
@@ -270,43 +275,49 @@ internal sealed class DecodeScheduler : IDisposable
                     continue;
                 }
 
-                k = s + 1;
+                if (lo < 0)
+                {
+                    lo = s;
+                }
+
+                hi = s + 1;
             }
         }
 
-        if (k == 0)
+        if (lo < 0)
         {
             return;
         }
 
+        var k = hi - lo;
         var allocated = GC.GetAllocatedBytesForCurrentThread();
         var tokens = 0;
         try
         {
-            for (var s = 0; s < k; s++)
+            for (var row = 0; row < k; row++)
             {
-                var seq = _active[s];
+                var seq = _active[lo + row];
                 if (seq is not null)
                 {
-                    WriteEmbedding(s, seq.LastToken);
-                    _stepPositions[s] = seq.NextPosition;
+                    WriteEmbedding(row, seq.LastToken);
+                    _stepPositions[row] = seq.NextPosition;
                 }
                 else
                 {
                     // An idle row in the batch: zeros, written to the scratch row of its own slot.
-                    ClearEmbedding(s);
-                    _stepPositions[s] = Capacity - 1;
+                    ClearEmbedding(row);
+                    _stepPositions[row] = Capacity - 1;
                 }
             }
 
             var started = Stopwatch.GetTimestamp();
-            _decoder.RunWithBinding(_runOptions, StepBinding(k));
+            _decoder.RunWithBinding(_runOptions, StepBinding(lo, k));
             _clock.Add(OrtRunClock.Step, started);
         }
         catch (Exception ex)
         {
             Logs.DecodeStepFailed(_logger, ex, k);
-            for (var s = 0; s < k; s++)
+            for (var s = lo; s < hi; s++)
             {
                 if (_active[s] is { } seq)
                 {
@@ -320,7 +331,7 @@ internal sealed class DecodeScheduler : IDisposable
 
         var active = 0;
         var finished = 0;
-        for (var s = 0; s < k; s++)
+        for (var s = lo; s < hi; s++)
         {
             if (_active[s] is not { } seq)
             {
@@ -330,7 +341,7 @@ internal sealed class DecodeScheduler : IDisposable
             active++;
             seq.NextPosition++;
             tokens++;
-            if (seq.Accept(StepRow(s)))
+            if (seq.Accept(StepRow(s - lo)))
             {
                 Free(s, keepContents: true);
                 _finished[finished++] = seq;
@@ -339,6 +350,7 @@ internal sealed class DecodeScheduler : IDisposable
 
         Interlocked.Increment(ref _steps);
         Interlocked.Add(ref _stepTokens, tokens);
+        Interlocked.Add(ref _stepRows, k);
         Interlocked.Add(ref _stepAllocated, GC.GetAllocatedBytesForCurrentThread() - allocated);
         if (active > _maxBatch)
         {
@@ -353,9 +365,11 @@ internal sealed class DecodeScheduler : IDisposable
         }
     }
 
-    private OrtIoBinding StepBinding(int k)
+    /// <summary>The binding of a step over k slots from slot lo (made once per range, then reused).</summary>
+    private OrtIoBinding StepBinding(int lo, int k)
     {
-        if (_stepBindings[k] is { } made)
+        var key = (lo * _active.Length) + k - 1;
+        if (_stepBindings[key] is { } made)
         {
             return made;
         }
@@ -372,8 +386,8 @@ internal sealed class DecodeScheduler : IDisposable
         binding.BindInput(_embedsName, embeds);
         binding.BindInput(_positionsName, positions);
         binding.BindOutput(_logitsName, logits);
-        BindCache(binding, _cache.CreateViews(0, k));
-        _stepBindings[k] = binding;
+        BindCache(binding, _cache.CreateViews(lo, k));
+        _stepBindings[key] = binding;
         return binding;
     }
 

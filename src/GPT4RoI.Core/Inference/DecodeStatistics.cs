@@ -8,7 +8,9 @@ namespace GPT4RoI.Core.Inference;
 /// <param name="StepAllocatedBytes">Managed bytes the decode loop's thread allocated during those steps, token
 /// processing included (the per-token allocation the benchmarks report).</param>
 /// <param name="MaxBatch">The most sequences one step has carried.</param>
-public sealed record DecodeStatistics(long Prefills, long PrefillTokens, long Steps, long StepTokens, long StepAllocatedBytes, int MaxBatch)
+/// <param name="StepRows">Rows those steps computed: tokens plus the idle slots inside each step's range of slots.</param>
+public sealed record DecodeStatistics(long Prefills, long PrefillTokens, long Steps, long StepTokens, long StepAllocatedBytes, int MaxBatch,
+    long StepRows)
 {
     /// <summary>Average sequences per step.</summary>
     public double AverageBatch => Steps == 0 ? 0 : (double)StepTokens / Steps;

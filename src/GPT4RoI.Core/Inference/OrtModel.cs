@@ -64,12 +64,7 @@ public sealed class OrtModel : IDisposable
 
     private static (SessionOptions, string) CreateSessionOptions(EngineOptions options, ILogger logger)
     {
-        var so = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
-        if (options.IntraOpThreads > 0)
-        {
-            so.IntraOpNumThreads = options.IntraOpThreads;
-        }
-
+        var so = NewSessionOptions(options);
         if (options.ForceCpu)
         {
             Logs.ProviderForcedCpu(logger);
@@ -91,12 +86,7 @@ public sealed class OrtModel : IDisposable
         {
             // The CUDA provider needs CUDA 13 + cuDNN 9 libraries, or the GPU package of ONNX Runtime.
             so.Dispose();
-            so = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
-            if (options.IntraOpThreads > 0)
-            {
-                so.IntraOpNumThreads = options.IntraOpThreads;
-            }
-
+            so = NewSessionOptions(options);
             Logs.CudaFallback(logger, FirstLine(ex.Message));
             return (so, "CPU");
         }
@@ -104,6 +94,17 @@ public sealed class OrtModel : IDisposable
         {
             env.EnvLogLevel = level;
         }
+    }
+
+    private static SessionOptions NewSessionOptions(EngineOptions options)
+    {
+        var so = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
+        if (options.IntraOpThreads > 0)
+        {
+            so.IntraOpNumThreads = options.IntraOpThreads;
+        }
+
+        return so;
     }
 
     private static string FirstLine(string s)

@@ -119,6 +119,43 @@ public sealed class DecodeSchedulerTests
     }
 
     [Fact]
+    public async Task Step_OneAnswerAtATime_ComputesNoIdleRows()
+    {
+        using var engine = Engine(maxBatch: 4);
+        using var image = Sample();
+
+        // Answers one after another, each in a new conversation: each takes the lowest free slot, so no step pays for
+        // the idle slots of earlier answers.
+        for (var i = 0; i < 3; i++)
+        {
+            using var session = engine.StartSession(image);
+            await session.AskAsync("What is <region1>?", [Boxes[i % Boxes.Length]], new GenerationOptions { MinNewTokens = 8, MaxNewTokens = 8 });
+        }
+
+        var stats = engine.DecodeStatistics;
+        Assert.Equal(3 * 7, stats.StepTokens);
+        Assert.Equal(stats.StepTokens, stats.StepRows);
+    }
+
+    [Fact]
+    public async Task Step_LowSlotFinishesFirst_NarrowsToTheActiveSlots()
+    {
+        using var engine = Engine(maxBatch: 4);
+        using var image = Sample();
+        using var shortOne = engine.StartSession(image);
+        using var longOne = engine.StartSession(image);
+
+        var first = shortOne.StartTurn("What is <region1>?", [Boxes[0]], new GenerationOptions { MinNewTokens = 3, MaxNewTokens = 3 });
+        var second = longOne.StartTurn("What is <region1>?", [Boxes[1]], new GenerationOptions { MinNewTokens = 40, MaxNewTokens = 40 });
+        await Task.WhenAll(first.Completion, second.Completion);
+
+        // Once the answer in slot 0 is done, the one in slot 1 steps alone: one row per token throughout.
+        var stats = engine.DecodeStatistics;
+        Assert.Equal(2 + 39, stats.StepTokens);
+        Assert.Equal(stats.StepTokens, stats.StepRows);
+    }
+
+    [Fact]
     public async Task Turn_SameConversation_ReusesItsKeysAndValues()
     {
         using var engine = Engine(maxBatch: 2);

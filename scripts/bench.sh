@@ -66,10 +66,13 @@ echo "bench: building benchmarks/GPT4RoI.Benchmarks (Release)" >&2
 dotnet build benchmarks/GPT4RoI.Benchmarks -c Release -nologo --verbosity quiet >"$out/build.log" 2>&1 \
   || { tail -n 30 "$out/build.log" >&2; echo "bench: build failed" >&2; exit 1; }
 if [[ " ${benches[*]} " == *" P7 "* ]]; then
-  # P7 starts the CLI as a new process (cold start).
-  echo "bench: building src/GPT4RoI.Cli (Release) for P7" >&2
+  # P7 starts the CLI as a new process (cold start): as built (JIT) and published ReadyToRun (precompiled).
+  echo "bench: building src/GPT4RoI.Cli (Release) and publishing it ReadyToRun into $out/cli-r2r for P7" >&2
   dotnet build src/GPT4RoI.Cli -c Release -nologo --verbosity quiet >>"$out/build.log" 2>&1 \
     || { tail -n 30 "$out/build.log" >&2; echo "bench: build failed" >&2; exit 1; }
+  dotnet publish src/GPT4RoI.Cli -c Release -r linux-x64 --self-contained false -p:PublishReadyToRun=true \
+    -o "$out/cli-r2r" -nologo --verbosity quiet >>"$out/build.log" 2>&1 \
+    || { tail -n 30 "$out/build.log" >&2; echo "bench: publish failed" >&2; exit 1; }
 fi
 
 "$PY" benchmarks/python/benchcommon.py machine "$out/machine.json"

@@ -123,3 +123,40 @@ def test_roi_align_graphs_are_valid_opset16(tmp_path):
 def test_machine_description_has_the_basics():
     m = bc.machine()
     assert m["logical_cpus"] >= 1 and m["memory_gib"] > 0 and m["cpu_model"]
+
+
+def test_p3_table_compares_per_step_rates(tmp_path):
+    run = tmp_path / "run"
+    case = {"prompt": "what_1_region", "answer_tokens": 16, "threads": 1, "prompt_tokens": 312}
+    _write(str(run / "p3" / "python.json"), {"results": [{**case, "impl": "reference", "median_s": 0.004, "min_s": 0.003,
+                                                          "tokens_per_s": 250.0, "prefill_median_s": 0.05}]})
+    _write(str(run / "p3" / "csharp.json"), {"results": [{**case, "impl": "csharp", "median_s": 0.001, "min_s": 0.001,
+                                                          "tokens_per_s": 1000.0, "prefill_median_s": 0.02,
+                                                          "allocated_bytes_per_token": 300.0}]})
+    text, summary = _tables(str(run))
+    assert abs(summary[0]["ratio"] - 4.0) < 1e-9
+    assert "| 1000.0      | 250.0              | 4.00x (3.00x) | >= 5x | NOT met |" in text
+    assert text.splitlines()[-1].replace(" ", "").endswith("|300|NOTmet|")
+
+
+def test_p4_to_p7_tables_from_the_csharp_side_alone(tmp_path):
+    run = tmp_path / "run"
+    _write(str(run / "p4" / "csharp.json"), {"results": [
+        {"answer_tokens": 16, "threads": 1, "turn1_median_s": 0.2, "turn2_median_s": 0.05, "ratio": 0.25,
+         "turn2_reused_prompt_tokens": 311}]})
+    _write(str(run / "p5" / "csharp.json"), {"results": [
+        {"prompt": "what_1_region", "threads": 1, "end_to_end_median_s": 0.1, "ort_median_s": 0.085,
+         "vision_median_s": 0.02, "region_head_median_s": 0.001, "prefill_median_s": 0.03, "steps_median_s": 0.034,
+         "glue_share_median": 0.15}]})
+    _write(str(run / "p6" / "csharp.json"), {"results": [
+        {"questions": 8, "max_batch": 8, "threads": 1, "sequential_median_s": 3.0, "concurrent_median_s": 1.0,
+         "concurrent_tokens_per_s": 256.0, "average_batch": 7.5, "ratio": 3.0}]})
+    _write(str(run / "p7" / "csharp.json"), {"results": [
+        {"cli": "publish ReadyToRun", "cold_process_median_s": 1.2, "load_median_s": 0.6, "warm_query_median_s": 0.4,
+         "ratio": 1.2, "answer": "a red circle"}]})
+    text, summary = _tables(str(run))
+    assert [r["benchmark"] for r in summary] == ["P4", "P5", "P6", "P7"]
+    assert "| 25%             | <= 35% | met |" in text
+    assert "| 15.0% | <= 10% | NOT met |" in text
+    assert "| 3.00x | >= 2.5x | met |" in text
+    assert "| publish ReadyToRun | 1200 ms" in text and "| 1.20                  | <= 1.3 | met |" in text

@@ -8,63 +8,6 @@ using System.Runtime.Intrinsics;
 namespace GPT4RoI.Core.Inference;
 
 /// <summary>
-/// One feature level for <see cref="RoiAlign"/>: a channels-last map <c>[Height, Width, Channels]</c> (batch 1)
-/// and its stride in input pixels (the spatial scale is <c>1 / stride</c>).
-/// </summary>
-public sealed class RoiAlignLevel
-{
-    /// <summary>Creates a level, checking that <paramref name="map"/> holds exactly <c>height * width * channels</c> values.</summary>
-    /// <exception cref="ArgumentException">A size is not positive, the stride is not a positive finite number, or the map length does not match.</exception>
-    public RoiAlignLevel(ReadOnlyMemory<float> map, int height, int width, int channels, double stride)
-    {
-        RoiAlign.ValidateLevel(map.Length, height, width, channels, stride, "level");
-        Map = map;
-        Height = height;
-        Width = width;
-        Channels = channels;
-        Stride = stride;
-    }
-
-    /// <summary>A square level <c>[size, size, channels]</c>.</summary>
-    public static RoiAlignLevel Square(ReadOnlyMemory<float> map, int size, int channels, double stride) =>
-        new(map, size, size, channels, stride);
-
-    /// <summary>Channels-last values, <c>[Height, Width, Channels]</c> in row-major order.</summary>
-    public ReadOnlyMemory<float> Map { get; }
-
-    /// <summary>Map height.</summary>
-    public int Height { get; }
-
-    /// <summary>Map width.</summary>
-    public int Width { get; }
-
-    /// <summary>Channels per position.</summary>
-    public int Channels { get; }
-
-    /// <summary>Stride in input pixels (e.g. 224 / 128 = 1.75).</summary>
-    public double Stride { get; }
-
-    /// <summary>Spatial scale <c>(float)(1 / stride)</c>, as torchvision receives it.</summary>
-    public float SpatialScale => (float)(1.0 / Stride);
-}
-
-/// <summary>Settings for <see cref="RoiAlign"/>; the defaults are those of the GPT4RoI manifest.</summary>
-public sealed record RoiAlignOptions
-{
-    /// <summary>Side of the square input image in pixels: normalised boxes are multiplied by it (manifest <c>image_size</c>).</summary>
-    public int ImageSize { get; init; } = 224;
-
-    /// <summary>Pooled output side P (manifest <c>roi_size</c>).</summary>
-    public int OutputSize { get; init; } = 14;
-
-    /// <summary>Samples per bin along each axis; 0 or negative means adaptive <c>ceil(roi / P)</c> (manifest <c>sampling_ratio</c>).</summary>
-    public int SamplingRatio { get; init; } = 2;
-
-    /// <summary>Upper bound on worker threads for <see cref="RoiAlign.ComputeParallel"/>; -1 means no limit.</summary>
-    public int MaxDegreeOfParallelism { get; init; } = -1;
-}
-
-/// <summary>
 /// Multi-level RoIAlign of GPT4RoI: torchvision <c>roi_align(aligned=True)</c> / mmcv <c>RoIAlign(aligned=True, pool 'avg')</c> /
 /// ONNX <c>RoiAlign-16</c> (half_pixel, avg) on channels-last maps, batch 1.
 /// </summary>
@@ -173,43 +116,6 @@ public static class RoiAlign
             AlignRows(level.Map.Span, level.Height, level.Width, channels, level.SpatialScale, boxesNorm.Span.Slice(n * 4, 4),
                 options, output.Span.Slice(pair * chunk, chunk), rowStart, rowEnd);
         });
-    }
-
-    /// <summary>
-    /// RoIAlign of every box on one level given as a span (e.g. an ONNX Runtime output), written into level
-    /// <paramref name="levelIndex"/> of an <c>[N, levelCount, P, P, C]</c> output; the other levels are left untouched.
-    /// </summary>
-    /// <exception cref="ArgumentException">Shapes or lengths do not match, or a box coordinate is not finite.</exception>
-    public static void ComputeLevel(
-        ReadOnlySpan<float> map,
-        int height,
-        int width,
-        int channels,
-        double stride,
-        ReadOnlySpan<float> boxesNorm,
-        int levelIndex,
-        int levelCount,
-        Span<float> output,
-        RoiAlignOptions? options = null)
-    {
-        options ??= new RoiAlignOptions();
-        ValidateLevel(map.Length, height, width, channels, stride, nameof(map));
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(levelCount);
-        if (levelIndex < 0 || levelIndex >= levelCount)
-        {
-            throw new ArgumentOutOfRangeException(nameof(levelIndex), levelIndex, $"Level index must be in [0, {levelCount}).");
-        }
-
-        ValidateOptions(options);
-        var boxCount = ValidateBoxes(boxesNorm);
-        CheckOutputLength(output.Length, boxCount, levelCount, options.OutputSize, channels, nameof(output));
-        var chunk = options.OutputSize * options.OutputSize * channels;
-        var scale = (float)(1.0 / stride);
-        for (var n = 0; n < boxCount; n++)
-        {
-            AlignOne(map, height, width, channels, scale, boxesNorm.Slice(n * 4, 4), options,
-                output.Slice(((n * levelCount) + levelIndex) * chunk, chunk));
-        }
     }
 
     internal static void ValidateLevel(int mapLength, int height, int width, int channels, double stride, string paramName)

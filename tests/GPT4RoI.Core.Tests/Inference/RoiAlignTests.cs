@@ -91,7 +91,7 @@ public class RoiAlignTests(ITestOutputHelper output)
 
     [Theory]
     [MemberData(nameof(Goldens.Cases), MemberType = typeof(Goldens))]
-    public void ComputeLevel_GoldenCaseFullMaps_MatchSampledRoiFeatures(string caseName)
+    public void Compute_GoldenCaseFullMaps_MatchSampledRoiFeatures(string caseName)
     {
         using var manifest = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(TinyDir, "manifest.json")));
         var dims = manifest.RootElement.GetProperty("dims");
@@ -128,7 +128,7 @@ public class RoiAlignTests(ITestOutputHelper output)
 
             var shape = info.GetProperty("shape").EnumerateArray().Select(e => e.GetInt32()).ToArray();
             full[l] = true;
-            RoiAlign.ComputeLevel(bundle.Get($"fused_map_{l}").AsFloat32(), shape[0], shape[1], shape[2], strides[l],
+            AlignOneLevel(new RoiAlignLevel(bundle.Get($"fused_map_{l}").AsFloat32(), shape[0], shape[1], shape[2], strides[l]),
                 boxes, l, levelCount, actual, options);
         }
 
@@ -305,25 +305,6 @@ public class RoiAlignTests(ITestOutputHelper output)
         Assert.All(result, v => Assert.Equal(0f, v));
     }
 
-    [Fact]
-    public void ComputeLevel_SecondOfTwoLevels_WritesOnlyThatLevel()
-    {
-        const int C = 8;
-        var map = Enumerable.Range(0, 4 * 4 * C).Select(i => i * 0.01f).ToArray();
-        float[] boxes = [0.1f, 0.1f, 0.9f, 0.8f, 0f, 0f, 0.5f, 0.5f];
-        var expected = new float[RoiAlign.OutputLength(2, 1, P, C)];
-        RoiAlign.Compute([RoiAlignLevel.Square(map, 4, C, 56)], boxes, expected);
-
-        var result = Enumerable.Repeat(-7f, RoiAlign.OutputLength(2, 2, P, C)).ToArray();
-        RoiAlign.ComputeLevel(map, 4, 4, C, 56, boxes, 1, 2, result);
-        var chunk = P * P * C;
-        for (var b = 0; b < 2; b++)
-        {
-            Assert.All(result.AsSpan(2 * b * chunk, chunk).ToArray(), v => Assert.Equal(-7f, v));
-            Assert.Equal(expected.AsSpan(b * chunk, chunk).ToArray(), result.AsSpan(((2 * b) + 1) * chunk, chunk).ToArray());
-        }
-    }
-
     // ---------------------------------------------------------------- argument validation
 
     private static RoiAlignLevel SmallLevel(int channels = 4) => RoiAlignLevel.Square(new float[4 * 4 * channels], 4, channels, 56);
@@ -429,18 +410,17 @@ public class RoiAlignTests(ITestOutputHelper output)
         Assert.Contains("adaptive", ex.Message, StringComparison.Ordinal);
     }
 
-    [Theory]
-    [InlineData(-1, 2)]
-    [InlineData(2, 2)]
-    public void ComputeLevel_LevelIndexOutOfRange_ThrowsArgumentOutOfRangeException(int levelIndex, int levelCount) =>
-        Assert.Throws<ArgumentOutOfRangeException>(
-            () => RoiAlign.ComputeLevel(new float[64], 4, 4, 4, 56, new float[4], levelIndex, levelCount, new float[2 * P * P * 4]));
-
-    [Fact]
-    public void ComputeLevel_MapLengthMismatch_ThrowsArgumentException()
+    /// <summary>RoIAlign of every box on one level, written into level <paramref name="levelIndex"/> of an
+    /// <c>[N, levelCount, P, P, C]</c> output (the golden cases store only some levels in full).</summary>
+    private static void AlignOneLevel(RoiAlignLevel level, float[] boxes, int levelIndex, int levelCount, float[] output, RoiAlignOptions options)
     {
-        var ex = Assert.Throws<ArgumentException>(
-            () => RoiAlign.ComputeLevel(new float[63], 4, 4, 4, 56, new float[4], 0, 1, new float[P * P * 4]));
-        Assert.Equal("map", ex.ParamName);
+        var n = boxes.Length / 4;
+        var chunk = options.OutputSize * options.OutputSize * level.Channels;
+        var one = new float[RoiAlign.OutputLength(n, 1, options.OutputSize, level.Channels)];
+        RoiAlign.Compute([level], boxes, one, options);
+        for (var b = 0; b < n; b++)
+        {
+            one.AsSpan(b * chunk, chunk).CopyTo(output.AsSpan(((b * levelCount) + levelIndex) * chunk, chunk));
+        }
     }
 }

@@ -155,7 +155,7 @@ public sealed class SessionStore(StorageClients storage, ConversationService con
         try
         {
             var next = conversations.AnswerNext(imageBytes, SessionNames.Image(id), history, turn.Question,
-                BoundingBox.FromArrays(turn.Regions), GenerationOptions.Greedy, ct);
+                BoundingBox.FromArrays(turn.Regions), null, ct);
             var r = next.Result;
             return failed with
             {

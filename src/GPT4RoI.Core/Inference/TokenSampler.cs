@@ -16,7 +16,7 @@ internal sealed class TokenSampler
     private readonly float[] _probs;
     private readonly float[] _scratch;
     private readonly int[] _order;
-    private readonly Comparer<int> _byProbabilityDescending;
+    private readonly Comparison<int> _byProbabilityDescending;
     private int _kept;
     private double _keptMass;
 
@@ -30,11 +30,13 @@ internal sealed class TokenSampler
         _probs = sampling ? new float[vocab] : [];
         _order = sampling ? new int[vocab] : [];
         _scratch = sampling && _topK > 0 && _topK < vocab ? new float[vocab] : [];
-        _byProbabilityDescending = Comparer<int>.Create((a, b) =>
+        // One delegate for the sampler's life: Span.Sort with it allocates nothing (Array.Sort with an IComparer
+        // wraps the comparer in a new delegate on every call).
+        _byProbabilityDescending = (a, b) =>
         {
             var c = _probs[b].CompareTo(_probs[a]);
             return c != 0 ? c : a.CompareTo(b);
-        });
+        };
     }
 
     /// <summary>The tokens the last sampled <see cref="Next"/> could choose, most likely first (tests).</summary>
@@ -96,7 +98,7 @@ internal sealed class TokenSampler
             sum += p;
         }
 
-        Array.Sort(_order, 0, candidates, _byProbabilityDescending);
+        _order.AsSpan(0, candidates).Sort(_byProbabilityDescending);
         // Keep the smallest prefix whose mass reaches top_p (always at least one token).
         var keep = 0;
         var mass = 0.0;

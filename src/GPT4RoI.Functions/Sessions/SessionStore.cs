@@ -4,7 +4,6 @@ using Azure.Storage.Blobs.Models;
 using GPT4RoI.Core.Contracts;
 using GPT4RoI.Core.Errors;
 using GPT4RoI.Core.Imaging;
-using GPT4RoI.Core.Inference;
 using GPT4RoI.Core.Services;
 using GPT4RoI.Functions.Storage;
 using Microsoft.Extensions.Logging;

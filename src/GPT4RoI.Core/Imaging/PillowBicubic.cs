@@ -7,7 +7,7 @@ namespace GPT4RoI.Core.Imaging;
 
 /// <summary>
 /// Pillow's <c>Image.resize(size, Image.BICUBIC)</c> of an RGB uint8 image, bit for bit (Pillow's
-/// <c>libImaging/Resample.c</c>, unchanged in this respect from Pillow 7 to 11): a separable convolution with the cubic
+/// <c>libImaging/Resample.c</c>, as in Pillow 9.4.0, which made the goldens): a separable convolution with the cubic
 /// kernel a = −0.5 whose support (2) is widened by the scale when downscaling (antialiasing); the coefficients of each
 /// output pixel are computed in double, normalised to sum 1, then rounded to 22-bit fixed point; the horizontal pass
 /// runs first over the rows the vertical pass needs, then the vertical pass; each pass adds ½ and shifts, clipping to

@@ -90,13 +90,13 @@ def sampling() -> list:
     out = []
     for i, (name, vocab, temperature, top_k, top_p, kind) in enumerate(SAMPLING):
         rng = np.random.default_rng(100 + i)
-        logits = rng.normal(0, 3, vocab).astype(np.float32)
+        logits = np.round(rng.normal(0, 3, vocab), 3).astype(np.float32)
         if kind == "ties":
             logits = np.round(logits / 3).astype(np.float32)   # integers: several tokens share the k-th value
         order, probs = sampling_distribution(torch.from_numpy(logits), temperature, top_k, top_p)
         kept = probs > 0
         out.append({"name": name, "temperature": temperature, "top_k": top_k, "top_p": top_p,
-                    "logits": [float(v) for v in logits],
+                    "logits": [float(str(v)) for v in logits],   # shortest text that reads back as the float32
                     "kept": [int(t) for t in order[kept]],
                     "probs": [float(p) for p in probs[kept]]})
     return out
@@ -114,7 +114,10 @@ def write(out: str) -> None:
     for name, data in (("question_rules.json", question_rules()), ("sampling.json", sampling()),
                        ("generation.json", generation())):
         with open(os.path.join(out, name), "w", encoding="utf-8") as f:
-            json.dump(data, f, indent=1, ensure_ascii=True)
+            if name == "sampling.json":   # long float lists: one case per line
+                f.write("[\n" + ",\n".join(json.dumps(c) for c in data) + "\n]\n")
+            else:
+                json.dump(data, f, indent=1, ensure_ascii=True)
     write_tokenizer_special_cases(os.path.join(out, "tokenizer_special_cases.json"))
 
 

@@ -55,15 +55,23 @@ public sealed class TokenSamplerTests(ITestOutputHelper output)
         var token = sampler.Next(logits);
 
         Assert.Contains(token, kept);
+        // The same tokens, up to a negligible tail: the reference's top-p test runs on a float32 cumulative sum, which
+        // can reach top_p = 1 before the last tokens of the k (their probabilities are below float32's resolution at 1),
+        // and so drops them; this sampler sums in double and keeps them. Tokens kept by one side only must together
+        // weigh less than 1e-6 (and float32 exp underflow makes which of them count as nonzero implementation-defined).
         var ours = sampler.KeptTokens.ToArray();
-        Assert.Equal(kept.Order(), ours.Order());
+        var onlyOurs = ours.Except(kept).Sum(sampler.KeptProbability);
+        var onlyTheirs = kept.Select((t, i) => (t, p: probs[i])).Where(x => !ours.Contains(x.t)).Sum(x => x.p);
+        Assert.True(onlyOurs < 1e-6 && onlyTheirs < 1e-6, $"mass kept by the sampler only {onlyOurs}, by the reference only {onlyTheirs}");
+        Assert.Equal(kept.Where((t, i) => probs[i] > 1e-6).Order(), ours.Where(t => sampler.KeptProbability(t) > 1e-6).Order());
         var maxErr = 0.0;
         for (var i = 0; i < kept.Length; i++)
         {
             maxErr = Math.Max(maxErr, Math.Abs(sampler.KeptProbability(kept[i]) - probs[i]));
         }
 
-        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{name}: {kept.Length} kept, max probability difference {maxErr:E2}"));
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{name}: {kept.Length} kept by the reference, {ours.Length} here, max probability difference {maxErr:E2}, mass kept here only {onlyOurs:E2}"));
         Assert.True(maxErr <= 1e-6, $"{maxErr}");
     }
 

@@ -21,6 +21,21 @@ class Generation:
     first_logits: torch.Tensor
 
 
+def sampling_distribution(logits: torch.Tensor, temperature: float, top_k: int = 0, top_p: float = 1.0):
+    """The distribution a sampled step draws from, in transformers' order: logits / temperature, top-k (keep the
+    logits >= the k-th largest), softmax, top-p (keep a token while the mass before it is < top_p). Returns the
+    token ids by descending probability and their probabilities renormalised over the kept ones (0 elsewhere)."""
+    scaled = logits / temperature
+    if 0 < top_k < scaled.shape[-1]:
+        kth = torch.topk(scaled, top_k).values[-1]
+        scaled = scaled.masked_fill(scaled < kth, float("-inf"))
+    probs = torch.softmax(scaled, dim=-1)
+    sorted_p, order = torch.sort(probs, descending=True)
+    keep = torch.cumsum(sorted_p, 0) - sorted_p < top_p
+    sorted_p = sorted_p * keep
+    return order, sorted_p / sorted_p.sum()
+
+
 class Pipeline:
     def __init__(self, model: GPT4RoI, tokenizer: Tokenizer, device: str = "cpu"):
         self.model = model.eval()
@@ -63,15 +78,8 @@ class Pipeline:
             if temperature <= 0:
                 nxt = int(torch.argmax(next_logits))
             else:
-                scaled = next_logits / temperature
-                if 0 < top_k < scaled.shape[-1]:
-                    kth = torch.topk(scaled, top_k).values[-1]
-                    scaled = scaled.masked_fill(scaled < kth, float("-inf"))
-                probs = torch.softmax(scaled, dim=-1)
-                sorted_p, order = torch.sort(probs, descending=True)
-                keep = torch.cumsum(sorted_p, 0) - sorted_p < top_p
-                sorted_p = sorted_p * keep
-                nxt = int(order[torch.multinomial(sorted_p / sorted_p.sum(), 1, generator=generator)])
+                order, sorted_p = sampling_distribution(next_logits, temperature, top_k, top_p)
+                nxt = int(order[torch.multinomial(sorted_p, 1, generator=generator)])
             if nxt == self.tok.eos_id:
                 break
             out.append(nxt)

@@ -32,7 +32,7 @@ internal static class AskCommand
             using var loggers = CommonOptions.CreateLoggers(parsed);
             using var engine = CommonOptions.CreateEngine(parsed, loggers);
             var service = new QueryService(engine, ImageLimits.Default, QueryAdmission.Unbounded);
-            var answer = service.AskAsync(new QueryInput(bytes, path, text, boxes, CommonOptions.GenerationFrom(parsed)), console.Cancellation)
+            var answer = service.AskAsync(new QueryInput(bytes, path, text, boxes, CommonOptions.GenerationFrom(parsed, engine.DefaultGeneration)), console.Cancellation)
                 .GetAwaiter().GetResult();
             console.Out.WriteLine(parsed.GetValue(json) ? JsonSerializer.Serialize(answer, ContractJson.Options) : answer.Answer);
             return ExitCodes.Ok;

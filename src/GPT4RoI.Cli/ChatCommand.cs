@@ -20,7 +20,7 @@ internal static class ChatCommand
             using var engine = CommonOptions.CreateEngine(parsed, loggers);
             using var decoded = ImageDecoder.Decode(bytes, path, ImageLimits.Default);
             using var session = engine.StartSession(decoded, cancellationToken: console.Cancellation);
-            var options = CommonOptions.GenerationFrom(parsed);
+            var options = CommonOptions.GenerationFrom(parsed, engine.DefaultGeneration);
             var pending = new List<BoundingBox>();
             var (stdout, stderr) = (console.Out, console.Error);
             stdout.WriteLine($"{path}: {decoded.Width}x{decoded.Height}. Add boxes with /region x1,y1,x2,y2, then ask about <regionN>. /quit ends.");

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using GPT4RoI.Core.Contracts;
 using GPT4RoI.Core.Errors;
 using GPT4RoI.Core.Imaging;
 using GPT4RoI.Core.Inference;
@@ -34,19 +35,22 @@ internal static class CommonOptions
     public static Option<bool> Json() => new("--json") { Description = "machine-readable JSON output" };
 
     /// <summary>Sampling temperature.</summary>
-    public static readonly Option<float> Temperature = new("--temperature") { Description = "0 = greedy (default)", HelpName = "T" };
+    public static readonly Option<float?> Temperature = new("--temperature") { Description = "0 = greedy (default: the model's)", HelpName = "T" };
 
     /// <summary>Nucleus mass.</summary>
-    public static readonly Option<float> TopP = new("--top-p") { Description = "nucleus sampling mass", HelpName = "P", DefaultValueFactory = _ => 1f };
+    public static readonly Option<float?> TopP = new("--top-p") { Description = "nucleus sampling mass (default: the model's)", HelpName = "P" };
+
+    /// <summary>Top-k.</summary>
+    public static readonly Option<int?> TopK = new("--top-k") { Description = "keep the k most likely tokens, 0 = off (default: the model's)", HelpName = "K" };
 
     /// <summary>Sampler seed.</summary>
     public static readonly Option<int?> Seed = new("--seed") { Description = "sampling seed", HelpName = "N" };
 
     /// <summary>Answer length bound.</summary>
-    public static readonly Option<int> MaxNewTokens = new("--max-new-tokens") { Description = "most tokens to generate", HelpName = "N", DefaultValueFactory = _ => 64 };
+    public static readonly Option<int?> MaxNewTokens = new("--max-new-tokens") { Description = "most tokens to generate (default: the model's)", HelpName = "N" };
 
     /// <summary>The decoding options of <see cref="ApplyGeneration"/>.</summary>
-    public static IEnumerable<Option> Generation => [Temperature, TopP, Seed, MaxNewTokens];
+    public static IEnumerable<Option> Generation => [Temperature, TopP, TopK, Seed, MaxNewTokens];
 
     /// <summary>Adds the decoding options to a command.</summary>
     public static void ApplyGeneration(Command command)
@@ -57,14 +61,16 @@ internal static class CommonOptions
         }
     }
 
-    /// <summary>The decoding settings the options give.</summary>
-    public static GenerationOptions GenerationFrom(ParseResult parsed) => new()
+    /// <summary>The decoding settings the options give; those not given come from <paramref name="defaults"/> (the model's,
+    /// <see cref="Gpt4RoIEngine.DefaultGeneration"/>).</summary>
+    public static GenerationOptions GenerationFrom(ParseResult parsed, GenerationOptions defaults) => new GenerationSettings
     {
         Temperature = parsed.GetValue(Temperature),
         TopP = parsed.GetValue(TopP),
+        TopK = parsed.GetValue(TopK),
         Seed = parsed.GetValue(Seed),
         MaxNewTokens = parsed.GetValue(MaxNewTokens),
-    };
+    }.ToOptions(defaults);
 
     /// <summary>The model folder to load: <c>--model</c>, else <c>$GPT4ROI_MODEL</c>, else the shipped tiny model.</summary>
     public static string ModelPath(ParseResult parsed) =>

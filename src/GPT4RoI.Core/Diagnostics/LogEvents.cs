@@ -75,4 +75,8 @@ public static class LogEvents
 
     /// <summary>HTTP: the client went away before the answer was complete.</summary>
     public const int ClientGone = 305;
+
+    /// <summary>Engine: the model's preprocessing mode, decoding defaults, question rules and special tokens (530–549: the
+    /// manifest fields the engine honours).</summary>
+    public const int ModelBehaviour = 530;
 }

@@ -17,6 +17,11 @@ internal static partial class Logs
     [LoggerMessage(LogEvents.ModelLoaded, LogLevel.Information, "Loaded model {ModelId} ({Variant}) from {Path} on {Provider} in {Ms} ms")]
     public static partial void ModelLoaded(ILogger logger, string modelId, string variant, string path, string provider, long ms);
 
+    [LoggerMessage(LogEvents.ModelBehaviour, LogLevel.Information,
+        "Model {ModelId}: preprocess {Mode}; default decoding temperature {Temperature}, top-k {TopK}, top-p {TopP}, {MaxNewTokens} new tokens; question rules {QuestionRules}; {SpecialTokens} special token(s)")]
+    public static partial void ModelBehaviour(ILogger logger, string modelId, string mode, float temperature, int topK, float topP,
+        int maxNewTokens, bool questionRules, int specialTokens);
+
     [LoggerMessage(LogEvents.ImageEncoded, LogLevel.Debug, "Image {Hash} encoded in {Ms} ms (cache {Hits} hits / {Misses} misses)")]
     public static partial void ImageEncoded(ILogger logger, string hash, long ms, long hits, long misses);
 

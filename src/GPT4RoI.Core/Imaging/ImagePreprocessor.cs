@@ -7,10 +7,15 @@ using SixLabors.ImageSharp.PixelFormats;
 namespace GPT4RoI.Core.Imaging;
 
 /// <summary>
-/// Turns an RGB image into the model's pixel tensor, bit-for-bit like the reference
-/// (<c>models/gpt4roi_ref/preprocess.py</c>): uint8 → float32, torch
-/// <c>F.interpolate(mode="bilinear", align_corners=False)</c> without antialiasing, then <c>x / 255</c>,
-/// then <c>(x - mean[c]) / std[c]</c>, all in float32.
+/// Turns an RGB image into the model's pixel tensor like the reference (<c>models/gpt4roi_ref/preprocess.py</c>), in
+/// the settings' <see cref="PreprocessSettings.Mode"/>:
+/// <list type="bullet">
+/// <item><see cref="PreprocessMode.StretchBilinear"/>: uint8 → float32, torch <c>F.interpolate(mode="bilinear",
+/// align_corners=False)</c> without antialiasing, then <c>x / 255</c>, then <c>(x - mean[c]) / std[c]</c>, all in float32;</item>
+/// <item><see cref="PreprocessMode.ClipProcessorStretch"/>: CLIPImageProcessor's resize with Pillow's bicubic, bit for bit
+/// (<see cref="PillowBicubic"/>), then <c>(x / 255 - mean[c]) / std[c]</c> per uint8 value, then the same bilinear
+/// interpolation to Size × Size on those floats.</item>
+/// </list>
 /// </summary>
 public static class ImagePreprocessor
 {
@@ -25,6 +30,12 @@ public static class ImagePreprocessor
         {
             throw new ArgumentException(
                 $"Destination holds {destination.Length} floats; [3, {size}, {size}] needs {settings.ElementCount}.", nameof(destination));
+        }
+
+        if (settings.Mode == PreprocessMode.ClipProcessorStretch)
+        {
+            WriteClipProcessorPixels(image, settings, destination);
+            return;
         }
 
         int inWidth = image.Width, inHeight = image.Height;
@@ -88,6 +99,126 @@ public static class ImagePreprocessor
         {
             ArrayPool<int>.Shared.Return(ints);
             ArrayPool<float>.Shared.Return(weights);
+            if (rows is not null)
+            {
+                ArrayPool<float>.Shared.Return(rows);
+            }
+        }
+    }
+
+    /// <summary>The uint8 image after CLIPImageProcessor's resize (Pillow bicubic), RGB row-major, for tests and tools.</summary>
+    internal static byte[] ClipProcessorResize(Image<Rgb24> image, int shortestEdge, out int width, out int height)
+    {
+        (width, height) = PillowBicubic.ClipProcessorSize(image.Width, image.Height, shortestEdge);
+        var resized = new byte[width * height * 3];
+        if (width == image.Width && height == image.Height)
+        {
+            image.CopyPixelDataTo(resized);
+        }
+        else
+        {
+            PillowBicubic.Resize(image, width, height, resized);
+        }
+
+        return resized;
+    }
+
+    private static void WriteClipProcessorPixels(Image<Rgb24> image, PreprocessSettings settings, Span<float> destination)
+    {
+        var size = settings.Size;
+        var (width, height) = PillowBicubic.ClipProcessorSize(image.Width, image.Height, size);
+        var length = width * height * 3;
+        var resized = ArrayPool<byte>.Shared.Rent(length);
+        var ints = ArrayPool<int>.Shared.Rent((6 * size) + height);
+        var floats = ArrayPool<float>.Shared.Rent((4 * size) + (3 * 256));
+        float[]? rows = null;
+        try
+        {
+            var rgb = resized.AsSpan(0, length);
+            if (width == image.Width && height == image.Height)
+            {
+                image.CopyPixelDataTo(rgb);
+            }
+            else
+            {
+                PillowBicubic.Resize(image, width, height, rgb);
+            }
+
+            // (v / 255 - mean) / std of every uint8 value, per channel: the reference normalises the uint8 image first.
+            var lut = floats.AsSpan(4 * size, 3 * 256);
+            for (var c = 0; c < 3; c++)
+            {
+                for (var v = 0; v < 256; v++)
+                {
+                    lut[(c * 256) + v] = (((float)v / 255f) - settings.Mean[c]) / settings.Std[c];
+                }
+            }
+
+            var x0 = ints.AsSpan(0, size);
+            var x1 = ints.AsSpan(size, size);
+            var y0 = ints.AsSpan(2 * size, size);
+            var y1 = ints.AsSpan(3 * size, size);
+            var rowOfSlot = ints.AsSpan(4 * size, 2 * size);
+            var slotOfRow = ints.AsSpan(6 * size, height);
+            var wx0 = floats.AsSpan(0, size);
+            var wx1 = floats.AsSpan(size, size);
+            var wy0 = floats.AsSpan(2 * size, size);
+            var wy1 = floats.AsSpan(3 * size, size);
+            ComputeIndices(width, x0, x1, wx0, wx1);
+            ComputeIndices(height, y0, y1, wy0, wy1);
+            slotOfRow.Fill(-1);
+            var slots = 0;
+            for (var oy = 0; oy < size; oy++)
+            {
+                foreach (var y in (ReadOnlySpan<int>)[y0[oy], y1[oy]])
+                {
+                    if (slotOfRow[y] < 0)
+                    {
+                        slotOfRow[y] = slots;
+                        rowOfSlot[slots++] = y;
+                    }
+                }
+            }
+
+            // Horizontal pass over the normalised values: t = w0 * n[x0] + w1 * n[x1], per needed row, [3][size].
+            var rowStride = 3 * size;
+            rows = ArrayPool<float>.Shared.Rent(slots * rowStride);
+            for (var s = 0; s < slots; s++)
+            {
+                var src = rgb.Slice(rowOfSlot[s] * width * 3, width * 3);
+                for (var c = 0; c < 3; c++)
+                {
+                    var table = lut.Slice(c * 256, 256);
+                    var t = rows.AsSpan((s * rowStride) + (c * size), size);
+                    for (var ox = 0; ox < size; ox++)
+                    {
+                        t[ox] = (table[src[(3 * x0[ox]) + c]] * wx0[ox]) + (table[src[(3 * x1[ox]) + c]] * wx1[ox]);
+                    }
+                }
+            }
+
+            // Vertical pass: v = h0 * t[y0] + h1 * t[y1].
+            for (var c = 0; c < 3; c++)
+            {
+                var plane = destination.Slice(c * size * size, size * size);
+                for (var oy = 0; oy < size; oy++)
+                {
+                    var top = rows.AsSpan((slotOfRow[y0[oy]] * rowStride) + (c * size), size);
+                    var bottom = rows.AsSpan((slotOfRow[y1[oy]] * rowStride) + (c * size), size);
+                    var output = plane.Slice(oy * size, size);
+                    float h0 = wy0[oy], h1 = wy1[oy];
+                    for (var x = 0; x < size; x++)
+                    {
+                        output[x] = (top[x] * h0) + (bottom[x] * h1);
+                    }
+                }
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(resized);
+            ArrayPool<int>.Shared.Return(ints);
+            ArrayPool<float>.Shared.Return(floats);
             if (rows is not null)
             {
                 ArrayPool<float>.Shared.Return(rows);

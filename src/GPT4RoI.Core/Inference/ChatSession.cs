@@ -57,7 +57,7 @@ public sealed class ChatSession : IDisposable, ITurnRecorder
         DecodeSequence sequence;
         try
         {
-            sequence = _engine.CreateSequence(this, options ?? GenerationOptions.Greedy, captureFirstLogits, cancellationToken);
+            sequence = _engine.CreateSequence(this, options ?? _engine.DefaultGeneration, captureFirstLogits, cancellationToken);
         }
         catch
         {

@@ -15,6 +15,10 @@ public sealed record GenerationOptions
     /// <summary>Nucleus sampling mass, in (0, 1]; 1 keeps every token.</summary>
     public float TopP { get; init; } = 1f;
 
+    /// <summary>Keep only the tokens whose logit is at least the k-th largest (ties kept, as transformers' top-k) before
+    /// top-p; 0 = off. Only used when sampling (<see cref="Temperature"/> &gt; 0).</summary>
+    public int TopK { get; init; }
+
     /// <summary>Seed of the sampler; null picks one at random.</summary>
     public int? Seed { get; init; }
 
@@ -31,6 +35,28 @@ public sealed record GenerationOptions
     /// <summary>Greedy decoding with the default length.</summary>
     public static GenerationOptions Greedy { get; } = new();
 
+    /// <summary>
+    /// The model's decoding defaults (the manifest's <c>generation</c>): <c>do_sample</c> false is greedy (temperature 0),
+    /// else its temperature, top-k and top-p; its <c>max_new_tokens</c>, at most <paramref name="maxNewTokensLimit"/>.
+    /// Null (an older folder without the block) gives <see cref="Greedy"/>.
+    /// </summary>
+    public static GenerationOptions FromManifest(Models.GenerationSpec? spec, int maxNewTokensLimit = MaxNewTokensCeiling)
+    {
+        if (spec is null)
+        {
+            return Greedy.MaxNewTokens <= maxNewTokensLimit ? Greedy : Greedy with { MaxNewTokens = maxNewTokensLimit };
+        }
+
+        var sample = spec.DoSample && spec.Temperature > 0;
+        return new GenerationOptions
+        {
+            Temperature = sample ? spec.Temperature : 0f,
+            TopK = sample ? spec.TopK : 0,
+            TopP = sample ? spec.TopP : 1f,
+            MaxNewTokens = Math.Min(spec.MaxNewTokens, maxNewTokensLimit),
+        };
+    }
+
     /// <summary>Checks every setting.</summary>
     /// <exception cref="Gpt4RoIException"><see cref="ErrorCode.InvalidRequest"/> for a value out of range,
     /// <see cref="ErrorCode.LimitExceeded"/> for max_new_tokens over <paramref name="maxNewTokensLimit"/>.</exception>
@@ -44,6 +70,11 @@ public sealed record GenerationOptions
         if (!float.IsFinite(TopP) || TopP <= 0 || TopP > 1)
         {
             throw new Gpt4RoIException(ErrorCode.InvalidRequest, Invariant($"top_p must be in (0, 1], not {TopP}"));
+        }
+
+        if (TopK < 0)
+        {
+            throw new Gpt4RoIException(ErrorCode.InvalidRequest, Invariant($"top_k must be at least 0 (0 = off), not {TopK}"));
         }
 
         if (MaxNewTokens < 1)

@@ -47,11 +47,22 @@ public sealed class Gpt4RoIEngine : IDisposable
         var m = Folder.Manifest;
         using (var tok = File.OpenRead(Folder.FilePath(m.Tokenizer.File)))
         {
-            Tokenizer = new RoiTokenizer(tok, m.Tokenizer.AddedTokens, m.Tokenizer.BosId, m.Tokenizer.EosId);
+            try
+            {
+                Tokenizer = new RoiTokenizer(tok, m.Tokenizer.AddedTokens, m.Tokenizer.BosId, m.Tokenizer.EosId,
+                    m.Tokenizer.AddBos, m.Tokenizer.SpecialTokens);
+            }
+            catch (ArgumentException ex)
+            {
+                throw new ModelLoadException($"{Folder.FilePath("manifest.json")}: tokenizer: {ex.Message}", ex);
+            }
         }
 
         Template = PromptTemplate.FromManifest(m);
-        Preprocess = new PreprocessSettings(m.Dims.ImageSize, m.Preprocess.Mean, m.Preprocess.Std);
+        Preprocess = new PreprocessSettings(m.Dims.ImageSize, m.Preprocess.Mean, m.Preprocess.Std, PreprocessSettings.ParseMode(m.Preprocess.Mode));
+        DefaultGeneration = GenerationOptions.FromManifest(m.Generation, options.MaxNewTokensLimit);
+        Logs.ModelBehaviour(_logger, m.ModelId, Preprocess.Mode.ToString(), DefaultGeneration.Temperature, DefaultGeneration.TopK,
+            DefaultGeneration.TopP, DefaultGeneration.MaxNewTokens, Template.QuestionRules is not null, Tokenizer.SpecialTokens.Count);
         _embeddings = Folder.ReadEmbeddings();
         _patchId = m.Tokenizer.AddedTokens[m.Prompt.ImageTokens.Patch];
         _bboxId = m.Tokenizer.AddedTokens[Template.RegionToken];
@@ -89,6 +100,10 @@ public sealed class Gpt4RoIEngine : IDisposable
 
     /// <summary>The model's input geometry and normalisation.</summary>
     public PreprocessSettings Preprocess { get; }
+
+    /// <summary>The decoding settings of a request that gives none: the manifest's <c>generation</c>
+    /// (<see cref="GenerationOptions.FromManifest"/>), <c>max_new_tokens</c> at most <see cref="EngineOptions.MaxNewTokensLimit"/>.</summary>
+    public GenerationOptions DefaultGeneration { get; }
 
     /// <summary>The image feature cache.</summary>
     public ImageFeatureCache Cache => _cache;

@@ -111,6 +111,25 @@ public sealed record ModelManifest
             where, "preprocess.mean/std must have 3 values, std > 0");
         Require(m.Preprocess.Resize.Length == 2 && m.Preprocess.Resize[0] == d.ImageSize && m.Preprocess.Resize[1] == d.ImageSize,
             where, "preprocess.resize must be [image_size, image_size]");
+        Require(m.Preprocess.Mode is null or "stretch_bilinear" or "clip_processor_stretch",
+            where, $"preprocess.mode '{m.Preprocess.Mode}' is not stretch_bilinear or clip_processor_stretch");
+        if (m.Generation is { } gen)
+        {
+            Require(float.IsFinite(gen.Temperature) && gen.Temperature >= 0 && gen.TopK >= 0 && float.IsFinite(gen.TopP) && gen.TopP > 0 && gen.TopP <= 1 &&
+                    gen.MaxNewTokens >= 1, where, "generation: temperature must be >= 0, top_k >= 0, top_p in (0, 1], max_new_tokens >= 1");
+        }
+
+        if (m.Prompt.QuestionRules is { } rules)
+        {
+            Require(rules.ShortTag.Contains("{n}", StringComparison.Ordinal) && !rules.ShortTag.StartsWith("{n}", StringComparison.Ordinal),
+                where, "prompt.question_rules.short_tag must contain {n} after some text");
+        }
+
+        if (m.Tokenizer.SpecialTokens is { } special)
+        {
+            Require(special.Values.All(v => !string.IsNullOrEmpty(v)), where, "tokenizer.special_tokens has an empty token");
+        }
+
         Require(m.Embeddings.Shape.Length == 2 && m.Embeddings.Shape[0] == d.VocabSize && m.Embeddings.Shape[1] == d.Hidden,
             where, "embeddings.shape must be [vocab_size, hidden]");
         Require(m.Embeddings.Dtype == "float32", where, "embeddings.dtype must be float32");

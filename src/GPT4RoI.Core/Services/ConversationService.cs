@@ -12,10 +12,10 @@ namespace GPT4RoI.Core.Services;
 /// </summary>
 public sealed class ConversationService(Gpt4RoIEngine engine, ImageLimits imageLimits)
 {
-    /// <summary>Answers the next question of a conversation.</summary>
+    /// <summary>Answers the next question of a conversation; null <paramref name="options"/> takes the model's decoding defaults.</summary>
     /// <exception cref="Gpt4RoIException">The image, a box or the question was refused.</exception>
     public ConversationTurnResult AnswerNext(ReadOnlyMemory<byte> image, string imageName, IEnumerable<RecordedTurn> history,
-        string question, IReadOnlyList<BoundingBox> regions, GenerationOptions options, CancellationToken cancellationToken = default)
+        string question, IReadOnlyList<BoundingBox> regions, GenerationOptions? options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(history);
         var total = Stopwatch.StartNew();

@@ -23,7 +23,7 @@ public sealed class JobRunner(Gpt4RoIEngine engine, ImageLimits imageLimits)
         // Encode once up front: every task's session then takes the features from the cache.
         _ = engine.EncodeImage(image, cancellationToken);
         var encodeMs = total.Elapsed.TotalMilliseconds - decodeMs;
-        var options = manifest.Generation?.ToOptions() ?? GenerationOptions.Greedy;
+        var options = manifest.Generation?.ToOptions(engine.DefaultGeneration) ?? engine.DefaultGeneration;
         var tasks = new List<TaskResult>();
         int promptTokens = 0, generatedTokens = 0;
         for (var i = 0; i < manifest.Tasks.Count; i++)

@@ -13,6 +13,10 @@ namespace GPT4RoI.Core.Services;
 /// </summary>
 public sealed class QueryService(Gpt4RoIEngine engine, ImageLimits imageLimits, QueryAdmission admission)
 {
+    /// <summary>The decoding settings of a question that gives none (the model's, from its manifest); a request's own
+    /// settings fill their unset fields from these (<see cref="GenerationSettings.ToOptions(GenerationOptions)"/>).</summary>
+    public GenerationOptions DefaultGeneration => engine.DefaultGeneration;
+
     /// <summary>Answers one question.</summary>
     /// <exception cref="Gpt4RoIException">The image, a box, the question or the settings were refused, or the service is busy.</exception>
     public async Task<QueryAnswer> AskAsync(QueryInput input, CancellationToken cancellationToken = default)

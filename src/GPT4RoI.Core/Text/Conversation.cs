@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Numerics;
 using System.Text;
 using GPT4RoI.Core.Errors;
+using GPT4RoI.Core.Models;
 
 namespace GPT4RoI.Core.Text;
 
@@ -76,20 +77,38 @@ public sealed class Conversation
         }
 
         CheckUserText(question);
+        var rules = Template.QuestionRules;
+        if (rules is { FirstTurnNeedsRegion: true } && _turns.Count == 0 && newBoxCount == 0)
+        {
+            throw new PromptException("the first question needs at least one region (box)");
+        }
+
+        if (FindRegionTags(question).Any(t => t.Number.IsZero) ||
+            (rules is not null && FindTags(question, ShortTagParts(rules).Prefix, ShortTagParts(rules).Suffix).Any(t => t.Number.IsZero)))
+        {
+            throw new PromptException("regions are numbered from 1: <region0> does not exist");
+        }
+
+        if (rules is not null)
+        {
+            question = NormaliseQuestion(question, rules);
+        }
+
         var tags = FindRegionTags(question);
+        var anonymous = tags.Count(t => t.Number.IsZero);
         var newTags = new List<BigInteger>();
         foreach (var tag in tags)
         {
-            if (!IsNamed(tag.Number) && !newTags.Contains(tag.Number))
+            if (!tag.Number.IsZero && !IsNamed(tag.Number) && !newTags.Contains(tag.Number))
             {
                 newTags.Add(tag.Number);
             }
         }
 
-        if (newTags.Count != newBoxCount)
+        if (newTags.Count + anonymous != newBoxCount)
         {
             throw new PromptException(
-                $"the question introduces {newTags.Count} new <regionN> tag(s) but {newBoxCount} new box(es) were given");
+                $"the question introduces {newTags.Count + anonymous} new <regionN> tag(s) but {newBoxCount} new box(es) were given");
         }
 
         if (BoxCount + newBoxCount > Limits.MaxRegions)
@@ -99,7 +118,15 @@ public sealed class Conversation
 
         var total = BoxCount + newBoxCount;
         var expected = Enumerable.Range(BoxCount + 1, newBoxCount).ToList();
-        var sorted = newTags.Order().ToList();
+        // Anonymous boxes take the numbers the named new tags leave free, in order (prompt.py).
+        var free = expected.Where(e => !newTags.Contains(e)).ToList();
+        if (anonymous > 0 && !newTags.All(n => n >= BoxCount + 1 && n <= total))
+        {
+            free.Clear();
+        }
+
+        var anonymousNumbers = free.Take(anonymous).ToList();
+        var sorted = newTags.Concat(anonymousNumbers.Select(n => new BigInteger(n))).Order().ToList();
         if (!sorted.SequenceEqual(expected.Select(e => new BigInteger(e))))
         {
             var bad = newTags.Where(n => n < BoxCount + 1 || n > total).ToList();
@@ -110,32 +137,42 @@ public sealed class Conversation
         }
 
         // Valid: expand and commit. Every tag number here is named or new, so it fits an int.
-        _undo = (BoxCount, _bboxRegions.Count, newTags.Select(t => (int)t).ToList());
+        _undo = (BoxCount, _bboxRegions.Count, [.. newTags.Select(t => (int)t), .. anonymousNumbers]);
         var expanded = new StringBuilder(question.Length + (16 * newBoxCount));
         var seenNow = new HashSet<int>();
+        var nextAnonymous = 0;
         var pos = 0;
         foreach (var tag in tags)
         {
             var n = (int)tag.Number;
             expanded.Append(question, pos, tag.Index - pos);
-            var nText = n.ToString(CultureInfo.InvariantCulture);
-            if (_named.Contains(n) || !seenNow.Add(n))
+            if (n == 0)
             {
-                expanded.Append(Template.RegionLaterMention.Replace("{n}", nText, StringComparison.Ordinal));
+                // <>: a new box without a name, only its region token.
+                _bboxRegions.Add(anonymousNumbers[nextAnonymous++] - 1);
+                expanded.Append(Template.RegionToken);
             }
             else
             {
-                _bboxRegions.Add(n - 1);
-                expanded.Append(Template.RegionFirstMention.Replace("{n}", nText, StringComparison.Ordinal));
+                var nText = n.ToString(CultureInfo.InvariantCulture);
+                if (_named.Contains(n) || !seenNow.Add(n))
+                {
+                    expanded.Append(Template.RegionLaterMention.Replace("{n}", nText, StringComparison.Ordinal));
+                }
+                else
+                {
+                    _bboxRegions.Add(n - 1);
+                    expanded.Append(Template.RegionFirstMention.Replace("{n}", nText, StringComparison.Ordinal));
+                }
             }
 
             pos = tag.Index + tag.Length;
         }
 
         expanded.Append(question, pos, question.Length - pos);
-        foreach (var n in newTags)
+        foreach (var n in _undo.Value.Named)
         {
-            _named.Add((int)n);
+            _named.Add(n);
         }
 
         BoxCount = total;
@@ -244,19 +281,28 @@ public sealed class Conversation
     /// The matches of prompt.py's <c>re.compile(r"&lt;region(\d+)&gt;").findall</c>: <c>\d</c> is any Unicode decimal
     /// digit (category Nd) and the number is Python's <c>int()</c> of the digits, so <c>&lt;region01&gt;</c> is region 1.
     /// </summary>
-    private static List<RegionTag> FindRegionTags(string text)
+    private static List<RegionTag> FindRegionTags(string text) => FindTags(text, RegionTagStart, ">");
+
+    /// <summary>Matches of <paramref name="prefix"/>, one or more Unicode decimal digits, <paramref name="suffix"/>
+    /// (leftmost first, not overlapping), as Python's <c>re.finditer</c> of that pattern with <c>(\d+)</c>.</summary>
+    private static List<RegionTag> FindTags(string text, string prefix, string suffix)
     {
         var tags = new List<RegionTag>();
+        if (prefix.Length == 0)
+        {
+            return tags;
+        }
+
         var from = 0;
         while (true)
         {
-            var at = text.IndexOf(RegionTagStart, from, StringComparison.Ordinal);
+            var at = text.IndexOf(prefix, from, StringComparison.Ordinal);
             if (at < 0)
             {
                 return tags;
             }
 
-            var pos = at + RegionTagStart.Length;
+            var pos = at + prefix.Length;
             var digits = new StringBuilder();
             while (pos < text.Length && Rune.DecodeFromUtf16(text.AsSpan(pos), out var rune, out var used) == System.Buffers.OperationStatus.Done &&
                    Rune.GetUnicodeCategory(rune) == UnicodeCategory.DecimalDigitNumber)
@@ -265,16 +311,55 @@ public sealed class Conversation
                 pos += used;
             }
 
-            if (digits.Length > 0 && pos < text.Length && text[pos] == '>')
+            if (digits.Length > 0 && text.AsSpan(pos).StartsWith(suffix, StringComparison.Ordinal))
             {
                 var number = BigInteger.Parse(digits.ToString(), NumberStyles.None, CultureInfo.InvariantCulture);
-                tags.Add(new RegionTag(at, pos + 1 - at, number));
-                from = pos + 1;
+                tags.Add(new RegionTag(at, pos + suffix.Length - at, number));
+                from = pos + suffix.Length;
             }
             else
             {
                 from = at + 1;
             }
         }
+    }
+
+    /// <summary>The text around <c>{n}</c> in the manifest's <c>short_tag</c> (<c>&lt;</c> and <c>&gt;</c> for <c>&lt;{n}&gt;</c>).</summary>
+    private static (string Prefix, string Suffix) ShortTagParts(QuestionRulesSpec rules)
+    {
+        var at = rules.ShortTag.IndexOf("{n}", StringComparison.Ordinal);
+        return at < 0 ? ("", "") : (rules.ShortTag[..at], rules.ShortTag[(at + 3)..]);
+    }
+
+    /// <summary>
+    /// prompt.py's <c>normalise_question</c> with the manifest's <c>question_rules</c>: strip (Python <c>str.strip</c>),
+    /// an empty question becomes <see cref="QuestionRulesSpec.EmptyQuestion"/>, the short tag <c>&lt;N&gt;</c> becomes
+    /// <c>&lt;regionN&gt;</c> (N as Python's <c>int</c> writes it), and the anonymous tag <c>&lt;&gt;</c> the internal
+    /// <c>&lt;region0&gt;</c> (a typed region 0 was refused before), which expands to the region token alone.
+    /// </summary>
+    internal static string NormaliseQuestion(string question, QuestionRulesSpec rules)
+    {
+        var q = rules.Strip ? PythonText.Trim(question).ToString() : question;
+        if (q.Length == 0)
+        {
+            q = rules.EmptyQuestion;
+        }
+
+        var (prefix, suffix) = ShortTagParts(rules);
+        var shortTags = FindTags(q, prefix, suffix);
+        if (shortTags.Count > 0)
+        {
+            var sb = new StringBuilder(q.Length + (8 * shortTags.Count));
+            var pos = 0;
+            foreach (var tag in shortTags)
+            {
+                sb.Append(q, pos, tag.Index - pos).Append(RegionTagStart).Append(Format(tag.Number)).Append('>');
+                pos = tag.Index + tag.Length;
+            }
+
+            q = sb.Append(q, pos, q.Length - pos).ToString();
+        }
+
+        return string.IsNullOrEmpty(rules.AnonymousTag) ? q : q.Replace(rules.AnonymousTag, RegionTagStart + "0>", StringComparison.Ordinal);
     }
 }

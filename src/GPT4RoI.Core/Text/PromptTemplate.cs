@@ -60,9 +60,14 @@ public sealed record PromptTemplate
     public required string RegionLaterMention { get; init; }
 
     /// <summary>
-    /// Strings a user may not type: every added token of the tokenizer (in id order), then the image placeholder.
+    /// Strings a user may not type: every added token of the tokenizer that is not a special token (in id order), then the
+    /// image placeholder.
     /// </summary>
     public required IReadOnlyList<string> ReservedTokens { get; init; }
+
+    /// <summary>The official demo's question handling (manifest <c>prompt.question_rules</c>): strip, the empty-question
+    /// text, the <c>&lt;N&gt;</c> and <c>&lt;&gt;</c> shorthands, a box in the first turn; null applies none of them.</summary>
+    public QuestionRulesSpec? QuestionRules { get; init; }
 
     /// <summary>The template of a model manifest.</summary>
     public static PromptTemplate FromManifest(ModelManifest manifest)
@@ -87,7 +92,15 @@ public sealed record PromptTemplate
             RegionLaterMention = p.RegionLaterMention,
             StopStrings = p.StopStrings,
             StripFromAnswer = p.StripFromAnswer,
-            ReservedTokens = [.. manifest.Tokenizer.AddedTokens.OrderBy(t => t.Value).Select(t => t.Key), p.ImagePlaceholder],
+            // Added tokens that are also special tokens (a checkpoint's [PAD]) are typed like <s> and </s>: the tokenizer
+            // turns them into their ids, as the slow tokenizer does, so they are not refused.
+            ReservedTokens =
+            [
+                .. manifest.Tokenizer.AddedTokens.OrderBy(t => t.Value).Select(t => t.Key)
+                    .Where(t => manifest.Tokenizer.SpecialTokens is not { } special || !special.ContainsValue(t)),
+                p.ImagePlaceholder,
+            ],
+            QuestionRules = p.QuestionRules,
         };
     }
 

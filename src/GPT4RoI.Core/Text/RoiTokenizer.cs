@@ -11,9 +11,10 @@ namespace GPT4RoI.Core.Text;
 /// (<c>&lt;im_patch&gt;</c>, <c>&lt;im_start&gt;</c>, <c>&lt;im_end&gt;</c>, <c>&lt;bbox&gt;</c>, <c>&lt;point&gt;</c>) with the
 /// semantics of HF's slow <c>LlamaTokenizer</c>, exactly as <c>Tokenizer</c> in models/gpt4roi_ref/prompt.py:
 /// <list type="number">
-/// <item>the text is split on the added tokens (leftmost match, longest token first at a position);</item>
-/// <item>whitespace (Python <c>str.isspace</c>) is stripped on the left of a chunk that follows an added token and on the
-/// right of a chunk that precedes one;</item>
+/// <item>the text is split on the added tokens and the special tokens of special_tokens_map.json (leftmost match, longest
+/// token first at a position); each of them becomes its single id;</item>
+/// <item>whitespace (Python <c>str.isspace</c>) is stripped on the left of a chunk that follows an added or special token
+/// and on the right of a chunk that precedes one;</item>
 /// <item>each remaining non-empty chunk is encoded by SentencePiece on its own (so each gets the <c>▁</c> dummy prefix);</item>
 /// <item>BOS is prepended when asked.</item>
 /// </list>
@@ -42,8 +43,9 @@ public sealed class RoiTokenizer : Tokenizer
     private readonly SentencePieceModel _model;
     private readonly Dictionary<string, int> _added;
     private readonly Dictionary<int, string> _addedById;
-    private readonly string[] _addedLongestFirst;
-    private readonly SearchValues<string>? _addedSearch;
+    private readonly Dictionary<string, int> _noSplit;
+    private readonly string[] _noSplitLongestFirst;
+    private readonly SearchValues<string>? _noSplitSearch;
 
     /// <summary>Creates a tokenizer.</summary>
     /// <param name="modelStream">The SentencePiece <c>tokenizer.model</c> (read to the end, not disposed).</param>
@@ -54,11 +56,20 @@ public sealed class RoiTokenizer : Tokenizer
     /// Whether the <see cref="Tokenizer"/> methods (<c>EncodeToIds</c>, <c>EncodeToTokens</c>, <c>CountTokens</c>, …) prepend
     /// BOS, as the manifest's <c>add_bos</c> says; <see cref="Encode(string, bool)"/> takes it per call.
     /// </param>
+    /// <param name="specialTokens">
+    /// special_tokens_map.json's strings (<c>bos_token</c>, <c>eos_token</c>, <c>unk_token</c>, <c>pad_token</c> → text; the
+    /// manifest's <c>tokenizer.special_tokens</c>): each is split out of text like an added token and becomes one id, its
+    /// added-token id when it is an added token (<c>[PAD]</c>), else its piece id in the model (<c>&lt;s&gt;</c>,
+    /// <c>&lt;/s&gt;</c>, <c>&lt;unk&gt;</c>), as the slow tokenizer's <c>unique_no_split_tokens</c>. When it names a
+    /// <c>bos_token</c> or <c>eos_token</c>, that token's id must equal <paramref name="bosId"/> or <paramref name="eosId"/>.
+    /// Null: none (text like <c>&lt;s&gt;</c> is encoded as plain text).
+    /// </param>
     /// <exception cref="InvalidDataException">The model stream is not a valid SentencePiece model.</exception>
     /// <exception cref="NotSupportedException">The model is not BPE with identity normalisation.</exception>
-    /// <exception cref="ArgumentException">An added token or a special id is invalid.</exception>
+    /// <exception cref="ArgumentException">An added token, a special token or a special id is invalid.</exception>
     public RoiTokenizer(
-        Stream modelStream, IReadOnlyDictionary<string, int> addedTokens, int bosId, int eosId, bool addBeginningOfSentence = true)
+        Stream modelStream, IReadOnlyDictionary<string, int> addedTokens, int bosId, int eosId, bool addBeginningOfSentence = true,
+        IReadOnlyDictionary<string, string>? specialTokens = null)
     {
         ArgumentNullException.ThrowIfNull(modelStream);
         ArgumentNullException.ThrowIfNull(addedTokens);
@@ -73,8 +84,6 @@ public sealed class RoiTokenizer : Tokenizer
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(bosId, baseCount);
         ArgumentOutOfRangeException.ThrowIfNegative(eosId);
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(eosId, baseCount);
-        BosId = bosId;
-        EosId = eosId;
         AddBeginningOfSentence = addBeginningOfSentence;
 
         _added = new Dictionary<string, int>(StringComparer.Ordinal);
@@ -103,9 +112,43 @@ public sealed class RoiTokenizer : Tokenizer
         }
 
         VocabSize = vocabSize;
-        _addedLongestFirst = [.. _added.Keys.OrderByDescending(k => k.Length).ThenBy(k => k, StringComparer.Ordinal)];
-        _addedSearch = _added.Count > 0 ? SearchValues.Create(_addedLongestFirst, StringComparison.Ordinal) : null;
+        _noSplit = new Dictionary<string, int>(_added, StringComparer.Ordinal);
+        var special = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var (name, text) in specialTokens ?? new Dictionary<string, string>())
+        {
+            if (string.IsNullOrEmpty(text))
+            {
+                throw new ArgumentException($"Special token {name} is empty.", nameof(specialTokens));
+            }
+
+            if (!_added.TryGetValue(text, out var id))
+            {
+                id = _model.PieceToId(text);
+                if (_model.GetPiece(id) != text)
+                {
+                    throw new ArgumentException($"Special token {name}='{text}' is neither an added token nor a piece of the model.", nameof(specialTokens));
+                }
+            }
+
+            special[text] = id;
+            _noSplit[text] = id;
+            if ((name == "bos_token" && id != bosId) || (name == "eos_token" && id != eosId))
+            {
+                throw new ArgumentException(
+                    $"Special token {name}='{text}' has id {id}, but the {(name == "bos_token" ? "BOS" : "EOS")} id is {(name == "bos_token" ? bosId : eosId)}.",
+                    nameof(specialTokens));
+            }
+        }
+
+        SpecialTokens = special;
+        BosId = bosId;
+        EosId = eosId;
+        _noSplitLongestFirst = [.. _noSplit.Keys.OrderByDescending(k => k.Length).ThenBy(k => k, StringComparer.Ordinal)];
+        _noSplitSearch = _noSplit.Count > 0 ? SearchValues.Create(_noSplitLongestFirst, StringComparison.Ordinal) : null;
     }
+
+    /// <summary>The special tokens split out of text (text → id; see the constructor); empty when none were given.</summary>
+    public IReadOnlyDictionary<string, int> SpecialTokens { get; }
 
     /// <summary>Whether the <see cref="Tokenizer"/> methods prepend BOS (see the constructor).</summary>
     public bool AddBeginningOfSentence { get; }
@@ -171,7 +214,7 @@ public sealed class RoiTokenizer : Tokenizer
         while (true)
         {
             var rest = text[pos..];
-            var at = _addedSearch is null ? -1 : rest.IndexOfAny(_addedSearch);
+            var at = _noSplitSearch is null ? -1 : rest.IndexOfAny(_noSplitSearch);
             var chunk = at < 0 ? rest : rest[..at];
             var chunkStart = pos;
             if (afterAdded)
@@ -196,17 +239,17 @@ public sealed class RoiTokenizer : Tokenizer
                 return;
             }
 
-            var token = LongestAddedAt(rest[at..]);
-            output.Add(_added[token]);
+            var token = LongestNoSplitAt(rest[at..]);
+            output.Add(_noSplit[token]);
             offsets?.Add(new Range(pos + at, pos + at + token.Length));
             pos += at + token.Length;
             afterAdded = true;
         }
     }
 
-    private string LongestAddedAt(ReadOnlySpan<char> s)
+    private string LongestNoSplitAt(ReadOnlySpan<char> s)
     {
-        foreach (var token in _addedLongestFirst)
+        foreach (var token in _noSplitLongestFirst)
         {
             if (s.StartsWith(token, StringComparison.Ordinal))
             {

@@ -31,7 +31,7 @@ public sealed class QueryFunctions(QueryService queries, HttpRequestReader reade
 
             var image = upload ?? await inbox.ReadAsync(body.ImageBlob, cancellationToken).ConfigureAwait(false);
             var input = new QueryInput(image, body.ImageBlob ?? "upload", body.Question, BoundingBox.FromArrays(body.Regions),
-                body.Generation?.ToOptions() ?? GenerationOptions.Greedy);
+                body.Generation?.ToOptions(queries.DefaultGeneration));
             if (!WantsStream(request, body))
             {
                 return new JsonResult(await queries.AskAsync(input, cancellationToken).ConfigureAwait(false), ContractJson.Options);

@@ -4,7 +4,6 @@ using Azure.Storage.Blobs.Models;
 using GPT4RoI.Core.Contracts;
 using GPT4RoI.Core.Errors;
 using GPT4RoI.Core.Imaging;
-using GPT4RoI.Core.Inference;
 using GPT4RoI.Core.Services;
 using GPT4RoI.Functions.Storage;
 using Microsoft.Extensions.Logging;
@@ -155,7 +154,7 @@ public sealed class SessionStore(StorageClients storage, ConversationService con
         try
         {
             var next = conversations.AnswerNext(imageBytes, SessionNames.Image(id), history, turn.Question,
-                BoundingBox.FromArrays(turn.Regions), GenerationOptions.Greedy, ct);
+                BoundingBox.FromArrays(turn.Regions), null, ct);
             var r = next.Result;
             return failed with
             {

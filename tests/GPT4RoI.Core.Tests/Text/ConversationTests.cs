@@ -57,10 +57,9 @@ public class ConversationTests
     [Fact]
     public void AddTurn_RegionZero_ThrowsNamingIt()
     {
+        // As prompt.py since the question rules: region 0 is refused before the numbering check.
         var ex = Assert.Throws<PromptException>(() => new Conversation(TinyModel.Template).AddTurn("What is <region0>?", 1));
-        Assert.Equal(
-            "the question names <region0> but the regions defined are region1..region1; new regions must be numbered [1]",
-            ex.Message);
+        Assert.Equal("regions are numbered from 1: <region0> does not exist", ex.Message);
     }
 
     [Fact]
@@ -86,8 +85,9 @@ public class ConversationTests
     {
         var limits = new PromptLimits(MaxQuestionChars: 10);
         var emoji = string.Concat(Enumerable.Repeat("\U0001F600", 10)); // 20 UTF-16 chars, 10 code points
-        Assert.Equal(emoji, new Conversation(TinyModel.Template, limits: limits).AddTurn(emoji, 0));
-        var ex = Assert.Throws<PromptException>(() => new Conversation(TinyModel.Template, limits: limits).AddTurn(emoji + "x", 0));
+        var noRules = TinyModel.Template with { QuestionRules = null }; // a first turn without a box
+        Assert.Equal(emoji, new Conversation(noRules, limits: limits).AddTurn(emoji, 0));
+        var ex = Assert.Throws<PromptException>(() => new Conversation(noRules, limits: limits).AddTurn(emoji + "x", 0));
         Assert.Equal("question is 11 characters; the limit is 10", ex.Message);
     }
 
@@ -103,7 +103,7 @@ public class ConversationTests
     public void AddTurn_TooManyTurns_Throws()
     {
         var conversation = new Conversation(TinyModel.Template, limits: new PromptLimits(MaxTurns: 2));
-        conversation.AddTurn("hi", 0);
+        conversation.AddTurn("hi <region1>", 1);
         conversation.SetAnswer("hello");
         conversation.AddTurn("and?", 0);
         conversation.SetAnswer("nothing");

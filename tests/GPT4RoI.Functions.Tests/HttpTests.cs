@@ -41,6 +41,16 @@ public sealed class HttpTests(AzuriteFixture fx)
     }
 
     [Fact]
+    public async Task Query_BlankQuestion_GoesToTheModelsQuestionRules()
+    {
+        // The tiny model's rules turn a blank question into "hello, world!", which names none of the new box.
+        var r = await Functions().QueryAsync(Multipart(SampleImage, """{"question": "  ", "regions": [[95,70,215,190]]}"""), default);
+        Assert.Equal(422, Status(r));
+        var problem = Assert.IsType<ProblemDetails>(Assert.IsType<ObjectResult>(r).Value);
+        Assert.Equal("invalid question", problem.Title);
+    }
+
+    [Fact]
     public async Task Query_JsonWithBlobReference_AnswersJson()
     {
         await UploadAsync("http/shapes.png", SampleImage);

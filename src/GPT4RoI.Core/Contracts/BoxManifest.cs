@@ -104,7 +104,7 @@ public sealed record BoxManifest
 
             for (var k = 0; k < turns.Count; k++)
             {
-                if (string.IsNullOrWhiteSpace(turns[k].Question))
+                if (turns[k].Question is null)
                 {
                     throw new ManifestException($"{where}.turns[{k}]: \"question\" is missing");
                 }

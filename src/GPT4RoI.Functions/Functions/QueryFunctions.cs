@@ -24,7 +24,8 @@ public sealed class QueryFunctions(QueryService queries, HttpRequestReader reade
         HttpEndpoint.RunAsync(request, logger, async () =>
         {
             var (body, upload) = await reader.ReadQueryAsync(request, cancellationToken).ConfigureAwait(false);
-            if (string.IsNullOrWhiteSpace(body.Question))
+            // Present but empty is the model's business: its question rules may give it a text (the official "hello, world!").
+            if (body.Question is null)
             {
                 throw new Gpt4RoIException(ErrorCode.InvalidRequest, "the request needs a 'question'");
             }

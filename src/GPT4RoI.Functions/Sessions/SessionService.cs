@@ -30,7 +30,7 @@ public sealed class SessionService(SessionStore store, IOptions<FunctionsOptions
             throw new Gpt4RoIException(ErrorCode.InvalidRequest, "sessions answer greedily and do not stream: leave out 'generation' and 'stream'");
         }
 
-        var hasQuestion = !string.IsNullOrWhiteSpace(request.Question);
+        var hasQuestion = request.Question is not null;
         if (!hasQuestion && request.Regions is { Count: > 0 })
         {
             throw new Gpt4RoIException(ErrorCode.InvalidRequest, "regions are given with the question that names them");
@@ -61,7 +61,7 @@ public sealed class SessionService(SessionStore store, IOptions<FunctionsOptions
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(client);
-        if (string.IsNullOrWhiteSpace(request.Question))
+        if (request.Question is null)
         {
             throw new Gpt4RoIException(ErrorCode.InvalidRequest, "the request needs a 'question'");
         }

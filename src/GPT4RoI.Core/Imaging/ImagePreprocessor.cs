@@ -44,33 +44,8 @@ public static class ImagePreprocessor
         float[]? rows = null;
         try
         {
-            var x0 = ints.AsSpan(0, size);
-            var x1 = ints.AsSpan(size, size);
-            var y0 = ints.AsSpan(2 * size, size);
-            var y1 = ints.AsSpan(3 * size, size);
-            var rowOfSlot = ints.AsSpan(4 * size, 2 * size);
-            var slotOfRow = ints.AsSpan(6 * size, inHeight);
-            var wx0 = weights.AsSpan(0, size);
-            var wx1 = weights.AsSpan(size, size);
-            var wy0 = weights.AsSpan(2 * size, size);
-            var wy1 = weights.AsSpan(3 * size, size);
-            ComputeIndices(inWidth, x0, x1, wx0, wx1);
-            ComputeIndices(inHeight, y0, y1, wy0, wy1);
-
-            // Input rows the output needs (at most 2 per output row), each given a slot in the row buffer.
-            slotOfRow.Fill(-1);
-            var slots = 0;
-            for (var oy = 0; oy < size; oy++)
-            {
-                foreach (var y in (ReadOnlySpan<int>)[y0[oy], y1[oy]])
-                {
-                    if (slotOfRow[y] < 0)
-                    {
-                        slotOfRow[y] = slots;
-                        rowOfSlot[slots++] = y;
-                    }
-                }
-            }
+            var plan = new StretchPlan(inWidth, inHeight, size, ints, weights);
+            var slots = plan.Slots;
 
             // Horizontal pass: each needed input row → [3][size] floats, t = w0 * p[x0] + w1 * p[x1].
             var rowStride = 3 * size;
@@ -85,10 +60,10 @@ public static class ImagePreprocessor
                 for (var oy = 0; oy < size; oy++)
                 {
                     VerticalRow(
-                        rows.AsSpan((slotOfRow[y0[oy]] * rowStride) + (c * size), size),
-                        rows.AsSpan((slotOfRow[y1[oy]] * rowStride) + (c * size), size),
-                        wy0[oy],
-                        wy1[oy],
+                        rows.AsSpan((plan.SlotOfRow[plan.Y0[oy]] * rowStride) + (c * size), size),
+                        rows.AsSpan((plan.SlotOfRow[plan.Y1[oy]] * rowStride) + (c * size), size),
+                        plan.Wy0[oy],
+                        plan.Wy1[oy],
                         settings.Mean[c],
                         settings.Std[c],
                         plane.Slice(oy * size, size));
@@ -154,45 +129,22 @@ public static class ImagePreprocessor
                 }
             }
 
-            var x0 = ints.AsSpan(0, size);
-            var x1 = ints.AsSpan(size, size);
-            var y0 = ints.AsSpan(2 * size, size);
-            var y1 = ints.AsSpan(3 * size, size);
-            var rowOfSlot = ints.AsSpan(4 * size, 2 * size);
-            var slotOfRow = ints.AsSpan(6 * size, height);
-            var wx0 = floats.AsSpan(0, size);
-            var wx1 = floats.AsSpan(size, size);
-            var wy0 = floats.AsSpan(2 * size, size);
-            var wy1 = floats.AsSpan(3 * size, size);
-            ComputeIndices(width, x0, x1, wx0, wx1);
-            ComputeIndices(height, y0, y1, wy0, wy1);
-            slotOfRow.Fill(-1);
-            var slots = 0;
-            for (var oy = 0; oy < size; oy++)
-            {
-                foreach (var y in (ReadOnlySpan<int>)[y0[oy], y1[oy]])
-                {
-                    if (slotOfRow[y] < 0)
-                    {
-                        slotOfRow[y] = slots;
-                        rowOfSlot[slots++] = y;
-                    }
-                }
-            }
+            var plan = new StretchPlan(width, height, size, ints, floats);
+            var slots = plan.Slots;
 
             // Horizontal pass over the normalised values: t = w0 * n[x0] + w1 * n[x1], per needed row, [3][size].
             var rowStride = 3 * size;
             rows = ArrayPool<float>.Shared.Rent(slots * rowStride);
             for (var s = 0; s < slots; s++)
             {
-                var src = rgb.Slice(rowOfSlot[s] * width * 3, width * 3);
+                var src = rgb.Slice(plan.RowOfSlot[s] * width * 3, width * 3);
                 for (var c = 0; c < 3; c++)
                 {
                     var table = lut.Slice(c * 256, 256);
                     var t = rows.AsSpan((s * rowStride) + (c * size), size);
                     for (var ox = 0; ox < size; ox++)
                     {
-                        t[ox] = (table[src[(3 * x0[ox]) + c]] * wx0[ox]) + (table[src[(3 * x1[ox]) + c]] * wx1[ox]);
+                        t[ox] = (table[src[(3 * plan.X0[ox]) + c]] * plan.Wx0[ox]) + (table[src[(3 * plan.X1[ox]) + c]] * plan.Wx1[ox]);
                     }
                 }
             }
@@ -203,10 +155,10 @@ public static class ImagePreprocessor
                 var plane = destination.Slice(c * size * size, size * size);
                 for (var oy = 0; oy < size; oy++)
                 {
-                    var top = rows.AsSpan((slotOfRow[y0[oy]] * rowStride) + (c * size), size);
-                    var bottom = rows.AsSpan((slotOfRow[y1[oy]] * rowStride) + (c * size), size);
+                    var top = rows.AsSpan((plan.SlotOfRow[plan.Y0[oy]] * rowStride) + (c * size), size);
+                    var bottom = rows.AsSpan((plan.SlotOfRow[plan.Y1[oy]] * rowStride) + (c * size), size);
                     var output = plane.Slice(oy * size, size);
-                    float h0 = wy0[oy], h1 = wy1[oy];
+                    float h0 = plan.Wy0[oy], h1 = plan.Wy1[oy];
                     for (var x = 0; x < size; x++)
                     {
                         output[x] = (top[x] * h0) + (bottom[x] * h1);

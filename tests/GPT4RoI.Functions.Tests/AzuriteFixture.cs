@@ -100,8 +100,8 @@ public sealed class AzuriteFixture : IAsyncLifetime
     public ServiceProvider BuildServices(Dictionary<string, string?> settings) => BuildServices(ConnectionString, settings);
 
     /// <summary>The app's service collection for the storage at <paramref name="connectionString"/> (also used by a
-    /// worker process the tests start).</summary>
-    public static ServiceProvider BuildServices(string connectionString, Dictionary<string, string?> settings)
+    /// worker process the tests start); <paramref name="configure"/> may replace registrations.</summary>
+    public static ServiceProvider BuildServices(string connectionString, Dictionary<string, string?> settings, Action<IServiceCollection>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(settings);
         var all = new Dictionary<string, string?>
@@ -119,6 +119,7 @@ public sealed class AzuriteFixture : IAsyncLifetime
         var services = new ServiceCollection();
         services.AddLogging(b => b.SetMinimumLevel(LogLevel.Debug));
         services.AddGpt4RoIFunctions(configuration);
+        configure?.Invoke(services);
         return services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true });
     }
 

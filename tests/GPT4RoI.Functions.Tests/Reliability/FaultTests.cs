@@ -27,8 +27,8 @@ namespace GPT4RoI.Functions.Tests.Reliability;
 [Collection("reliability")]
 public sealed class FaultTests(AzuriteFixture fx, ITestOutputHelper output)
 {
-    /// <summary>Long enough (64 tasks, several seconds on the tiny model) for a fault to land in the middle of it.</summary>
-    private const int LongJobTasks = 64;
+    /// <summary>Tasks per job of these tests.</summary>
+    private const int JobTasks = 6;
 
     private StorageClients Storage => fx.Storage;
     private QueueClient Poison => Storage.Queues.GetQueueClient(StorageNames.JobPoisonQueue);
@@ -43,31 +43,29 @@ public sealed class FaultTests(AzuriteFixture fx, ITestOutputHelper output)
     public async Task ProcessJob_StorageStoppedMidJobThenStarted_CompletesWithExactlyOneResult()
     {
         await ClearQueuesAsync();
-        var engine = fx.Services.GetRequiredService<Gpt4RoIEngine>();
-        var host = new QueueHost(Storage.JobQueue, Poison, fx.Services.GetRequiredService<IJobProcessor>())
+        var gate = new ResultWriteGate();
+        await using var sp = AzuriteFixture.BuildServices(fx.ConnectionString, [], s => gate.Install(s, fx.ConnectionString));
+        var host = new QueueHost(Storage.JobQueue, Poison, sp.GetRequiredService<IJobProcessor>())
         {
             VisibilityTimeout = TimeSpan.FromSeconds(3),
             RetryDelay = TimeSpan.FromSeconds(1),
         };
-        await JobDrops.DropAsync(Storage, fx.Services.GetRequiredService<IManifestIntake>(), "fault-storage", LongJobTasks);
+        await JobDrops.DropAsync(Storage, sp.GetRequiredService<IManifestIntake>(), "fault-storage", JobTasks);
 
-        var prefills = engine.DecodeStatistics.Prefills;
+        // In the middle of the job: its inputs read, every task answered, its result about to be written.
+        var clock = Stopwatch.StartNew();
         var first = host.RunOnceAsync();
-        // In the middle of the job: its inputs are read and the engine is answering its tasks.
-        var deadline = Stopwatch.StartNew();
-        while (engine.DecodeStatistics.Prefills < prefills + 2 && !first.IsCompleted && deadline.Elapsed < TimeSpan.FromSeconds(60))
-        {
-            await Task.Delay(10);
-        }
-
-        Assert.False(first.IsCompleted, "the job ended before storage could be stopped in the middle of it");
+        await gate.Reached.WaitAsync(TimeSpan.FromMinutes(3));
+        var reached = clock.Elapsed;
         await fx.StopStorageAsync();
-        var stoppedAt = deadline.Elapsed;
+        gate.Release();
         Assert.True(await first, "the first delivery was taken");
         var failure = host.Failures.First();
         Assert.True(failure is RequestFailedException or AggregateException or HttpRequestException, failure.ToString());
-        output.WriteLine($"storage stopped {stoppedAt.TotalSeconds:0.0} s into the job; the delivery failed with {failure.GetType().Name}: {FirstLine(failure.Message)}");
+        output.WriteLine($"storage stopped {reached.TotalSeconds:0.0} s into the job, before its result was written; the delivery failed " +
+            $"{clock.Elapsed.TotalSeconds:0.0} s into it with {failure.GetType().Name}: {FirstLine(failure.Message)}");
         Assert.Empty(host.Outcomes);
+        Assert.Equal(0, host.Poisoned);
 
         await fx.StartStorageAsync();
         await host.RunUntilAsync(() => !host.Outcomes.IsEmpty, TimeSpan.FromMinutes(3));
@@ -75,7 +73,7 @@ public sealed class FaultTests(AzuriteFixture fx, ITestOutputHelper output)
         var (outcome, dequeueCount) = Assert.Single(host.Outcomes);
         Assert.Equal(JobOutcome.ResultWritten, outcome);
         Assert.True(dequeueCount >= 2, $"dequeue count {dequeueCount}");
-        await AssertOneIntactResultAsync("fault-storage", LongJobTasks);
+        await AssertOneIntactResultAsync("fault-storage", JobTasks);
         Assert.Equal(0, host.Poisoned);
         Assert.Empty((await Storage.JobQueue.PeekMessagesAsync()).Value);
     }
@@ -85,8 +83,8 @@ public sealed class FaultTests(AzuriteFixture fx, ITestOutputHelper output)
     {
         await ClearQueuesAsync();
         var processor = fx.Services.GetRequiredService<IJobProcessor>();
-        await JobDrops.DropAsync(Storage, fx.Services.GetRequiredService<IManifestIntake>(), "fault-kill", LongJobTasks);
-        const int visibilitySeconds = 5;
+        await JobDrops.DropAsync(Storage, fx.Services.GetRequiredService<IManifestIntake>(), "fault-kill", JobTasks);
+        const int visibilitySeconds = 10;
 
         var worker = StartWorker(visibilitySeconds);
         var lines = new List<string>();
@@ -97,16 +95,24 @@ public sealed class FaultTests(AzuriteFixture fx, ITestOutputHelper output)
             while ((line = await worker.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromMinutes(2))) is not null)
             {
                 lines.Add(line);
-                if (line.StartsWith("processing", StringComparison.Ordinal))
+                if (line == "writing")
                 {
                     break;
                 }
             }
 
-            Assert.True(line is not null, "the worker ended before taking the job: " + string.Join(" | ", lines) + await worker.StandardError.ReadToEndAsync());
-            // Into the job (inputs read, tasks being answered), then the process dies without any chance to clean up.
-            await Task.Delay(700);
-            Assert.False(worker.HasExited, "the worker finished the job before it could be killed: " + string.Join(" | ", lines));
+            if (line is null)
+            {
+                Assert.Fail("the worker ended before its result write: " + string.Join(" | ", lines) + await worker.StandardError.ReadToEndAsync());
+            }
+
+            // In the middle of the job (every task answered, the result upload held): the process dies without any chance to clean up.
+            if (worker.HasExited)
+            {
+                Assert.Fail($"the worker ended (exit code {worker.ExitCode}) before it could be killed: {string.Join(" | ", lines)} | " +
+                    await worker.StandardOutput.ReadToEndAsync() + await worker.StandardError.ReadToEndAsync());
+            }
+
             worker.Kill(entireProcessTree: true);
             await worker.WaitForExitAsync();
             output.WriteLine($"worker killed {started.Elapsed.TotalSeconds:0.0} s after it started; it printed: {string.Join(" | ", lines)}");
@@ -122,8 +128,7 @@ public sealed class FaultTests(AzuriteFixture fx, ITestOutputHelper output)
         }
 
         Assert.Empty(await ResultFilesAsync("fault-kill"));
-        // Invisible while the dead worker's lease lasts, then visible again.
-        Assert.Empty((await Storage.JobQueue.PeekMessagesAsync()).Value);
+        // Invisible while the dead worker's visibility timeout lasts, then visible again: the same message, taken a second time.
         var host = new QueueHost(Storage.JobQueue, Poison, processor) { VisibilityTimeout = TimeSpan.FromSeconds(30) };
         var waited = Stopwatch.StartNew();
         await host.RunUntilAsync(() => !host.Outcomes.IsEmpty, TimeSpan.FromMinutes(3));
@@ -133,7 +138,7 @@ public sealed class FaultTests(AzuriteFixture fx, ITestOutputHelper output)
         Assert.Equal(JobOutcome.ResultWritten, outcome);
         Assert.Equal(2, dequeueCount);
         Assert.Empty(host.Failures);
-        await AssertOneIntactResultAsync("fault-kill", LongJobTasks);
+        await AssertOneIntactResultAsync("fault-kill", JobTasks);
     }
 
     [Fact]

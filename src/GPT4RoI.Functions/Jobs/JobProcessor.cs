@@ -14,7 +14,9 @@ namespace GPT4RoI.Functions.Jobs;
 
 /// <summary>
 /// Runs one queued job. Idempotent: the result name derives from the manifest bytes, the image bytes and the
-/// model id, and blobs are written only if absent, so a message delivered twice writes once. Input errors are
+/// model id, and blobs are written only if absent, so a message delivered twice writes once. A blob already at the
+/// result's name is trusted only when intact (its bytes match the content hash written with it) or when it says the
+/// same as this run; anything else is a result conflict, reported and never overwritten. Input errors are
 /// written as error JSON and not retried; anything else is thrown so the host retries it (host.json
 /// maxDequeueCount) and finally moves it to the poison queue. Inputs are never deleted.
 /// </summary>

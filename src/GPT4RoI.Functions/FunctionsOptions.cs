@@ -33,10 +33,23 @@ public sealed class FunctionsOptions : IValidatableObject
     /// <summary>Largest JSON request body (or multipart <c>request</c> part) accepted over HTTP.</summary>
     [Range(1024, 4L * 1024 * 1024)]
     public long MaxRequestJsonBytes { get; set; } = 64 * 1024;
-    /// <summary>HTTP queries admitted at once (running or waiting for an engine slot); more get 503 + Retry-After.
-    /// 0 refuses every query (maintenance).</summary>
+    /// <summary>Answers the engine decodes together in one batched step at most (its key/value cache slots, also
+    /// bounded by the cache's memory); <see cref="Core.Inference.EngineOptions.MaxBatch"/>.</summary>
+    [Range(1, 256)]
+    public int MaxBatch { get; set; } = 8;
+    /// <summary>HTTP queries admitted at once (running or waiting for an engine slot); more wait up to
+    /// <see cref="QueryQueueWait"/> for room, then get 503 + Retry-After. 0 refuses every query (maintenance). Unset:
+    /// <see cref="AdmissionPerBatchSlot"/> × the engine's batch capacity (16 with the default 8 slots).</summary>
     [Range(0, 10_000)]
-    public int MaxQueuedQueries { get; set; } = 8;
+    public int? MaxQueuedQueries { get; set; }
+
+    /// <summary>Queries admitted per batch slot when <see cref="MaxQueuedQueries"/> is unset: one answer decoding in the
+    /// slot and one whose image, regions and prompt are ready to take the slot the moment it frees, so the decode loop
+    /// never idles for want of admitted work; more would only wait inside the app instead of being told to retry.</summary>
+    public const int AdmissionPerBatchSlot = 2;
+
+    /// <summary>The admission bound for an engine that decodes <paramref name="batchCapacity"/> answers at once.</summary>
+    public int QueriesAdmitted(int batchCapacity) => MaxQueuedQueries ?? AdmissionPerBatchSlot * batchCapacity;
     /// <summary>How long an HTTP query waits for a free engine slot before answering 503 with Retry-After.</summary>
     [Range(typeof(TimeSpan), "00:00:00", "00:05:00")]
     public TimeSpan QueryQueueWait { get; set; } = TimeSpan.FromSeconds(30);

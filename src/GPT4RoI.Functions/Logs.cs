@@ -53,4 +53,10 @@ internal static partial class Logs
 
     [LoggerMessage(LogEvents.ClientGone, LogLevel.Information, "{Method} {Path}: the client went away before the answer was complete")]
     public static partial void ClientGone(ILogger logger, string method, string path);
+
+    [LoggerMessage(LogEvents.JobResultConflict, LogLevel.Error, "Job {Manifest}: result conflict at {Result}: {Reason}")]
+    public static partial void JobResultConflict(ILogger logger, string manifest, string result, string reason);
+
+    [LoggerMessage(LogEvents.JobResultMatched, LogLevel.Information, "Job {Manifest}: {Result} has no valid content hash but says the same as this run; kept, nothing to do")]
+    public static partial void JobResultMatched(ILogger logger, string manifest, string result);
 }

@@ -37,15 +37,17 @@ public static class ServiceCollectionExtensions
                 Variant = o.ModelVariant,
                 ForceCpu = o.ForceCpu,
                 MaxConcurrency = o.MaxConcurrency,
+                MaxBatch = o.MaxBatch,
             }, sp.GetRequiredService<ILogger<Gpt4RoIEngine>>());
         });
         services.AddSingleton(sp => ImageLimits.Default with { MaxBytes = sp.GetRequiredService<IOptions<FunctionsOptions>>().Value.MaxImageBytes });
         services.AddSingleton(sp =>
         {
             var o = sp.GetRequiredService<IOptions<FunctionsOptions>>().Value;
-            return new QueryAdmission(o.MaxQueuedQueries, o.QueryQueueWait, o.QueryRetryAfter);
+            return new QueryAdmission(o.QueriesAdmitted(sp.GetRequiredService<Gpt4RoIEngine>().BatchCapacity), o.QueryQueueWait, o.QueryRetryAfter);
         });
         services.AddSingleton<QueryService>();
+        services.AddSingleton<HealthService>();
         services.AddSingleton<JobRunner>();
         services.AddSingleton<ConversationService>();
         services.AddSingleton<HttpRequestReader>();

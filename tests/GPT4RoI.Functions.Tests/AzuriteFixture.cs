@@ -68,13 +68,28 @@ public sealed class AzuriteFixture : IAsyncLifetime
         }
     }
 
-    /// <summary>Stops the emulator: storage calls fail until <see cref="StartStorageAsync"/>.</summary>
+    /// <summary>Stops the emulator: storage calls fail until <see cref="StartStorageAsync"/>. It is asked to stop as a
+    /// service is (SIGTERM), so it saves what it holds (Azurite otherwise saves only every 5 s), and killed if it does not
+    /// exit within 15 s.</summary>
     public async Task StopStorageAsync()
     {
         if (_azurite is { HasExited: false })
         {
-            _azurite.Kill(entireProcessTree: true);
-            await _azurite.WaitForExitAsync().ConfigureAwait(false);
+            using (var term = Process.Start(new ProcessStartInfo("kill", $"-TERM {_azurite.Id}") { UseShellExecute = false }))
+            {
+                await term!.WaitForExitAsync().ConfigureAwait(false);
+            }
+
+            using var patience = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+            try
+            {
+                await _azurite.WaitForExitAsync(patience.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                _azurite.Kill(entireProcessTree: true);
+                await _azurite.WaitForExitAsync().ConfigureAwait(false);
+            }
         }
 
         _azurite?.Dispose();
@@ -82,11 +97,16 @@ public sealed class AzuriteFixture : IAsyncLifetime
     }
 
     /// <summary>The app's service collection, as Program.cs builds it, with test settings on top.</summary>
-    public ServiceProvider BuildServices(Dictionary<string, string?> settings)
+    public ServiceProvider BuildServices(Dictionary<string, string?> settings) => BuildServices(ConnectionString, settings);
+
+    /// <summary>The app's service collection for the storage at <paramref name="connectionString"/> (also used by a
+    /// worker process the tests start); <paramref name="configure"/> may replace registrations.</summary>
+    public static ServiceProvider BuildServices(string connectionString, Dictionary<string, string?> settings, Action<IServiceCollection>? configure = null)
     {
+        ArgumentNullException.ThrowIfNull(settings);
         var all = new Dictionary<string, string?>
         {
-            ["AzureWebJobsStorage"] = ConnectionString,
+            ["AzureWebJobsStorage"] = connectionString,
             ["Gpt4RoI:ModelPath"] = TinyModel.Path,
             ["Gpt4RoI:MaxConcurrency"] = "2",
         };
@@ -99,6 +119,7 @@ public sealed class AzuriteFixture : IAsyncLifetime
         var services = new ServiceCollection();
         services.AddLogging(b => b.SetMinimumLevel(LogLevel.Debug));
         services.AddGpt4RoIFunctions(configuration);
+        configure?.Invoke(services);
         return services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true });
     }
 

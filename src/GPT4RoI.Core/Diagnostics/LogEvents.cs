@@ -3,7 +3,7 @@ namespace GPT4RoI.Core.Diagnostics;
 /// <summary>
 /// Every log event id of the app, in one place, so that ids are unique across the engine and the hosts (a test checks
 /// that each <c>[LoggerMessage]</c> uses one of these and no two share one). Ranges: 1–99 engine, 100–199 storage
-/// jobs, 200–299 sessions, 300–399 HTTP.
+/// jobs, 200–299 sessions, 300–399 HTTP, 480–499 reliability (model files changed, result conflicts).
 /// </summary>
 public static class LogEvents
 {
@@ -75,6 +75,15 @@ public static class LogEvents
 
     /// <summary>HTTP: the client went away before the answer was complete.</summary>
     public const int ClientGone = 305;
+
+    /// <summary>Engine: a model file changed under the running engine (size or modification time); every later use fails.</summary>
+    public const int ModelFilesChanged = 480;
+
+    /// <summary>Jobs: a stored result differs from what the job produced (tampered with or half-written); it was kept.</summary>
+    public const int JobResultConflict = 481;
+
+    /// <summary>Jobs: a stored result without a content hash has the same answers as the job's; accepted.</summary>
+    public const int JobResultMatched = 482;
 
     /// <summary>Engine: the model's preprocessing mode, decoding defaults, question rules and special tokens (530–549: the
     /// manifest fields the engine honours).</summary>

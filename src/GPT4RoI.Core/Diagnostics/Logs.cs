@@ -30,4 +30,7 @@ internal static partial class Logs
 
     [LoggerMessage(LogEvents.DecodeStepFailed, LogLevel.Error, "A decoder run over {Sequences} sequence(s) failed; they end with the error")]
     public static partial void DecodeStepFailed(ILogger logger, Exception exception, int sequences);
+
+    [LoggerMessage(LogEvents.ModelFilesChanged, LogLevel.Error, "Model folder changed under the running engine: {Reason}; every further use fails until the instance restarts")]
+    public static partial void ModelFilesChanged(ILogger logger, string reason);
 }

@@ -61,4 +61,8 @@ public enum ErrorCode
 
     /// <summary>An unexpected failure inside the service (a bug or an outage); the logs hold the details.</summary>
     Internal,
+
+    /// <summary>A result already stored where this job's result goes has other content (tampered with or
+    /// half-written); it was left as it is.</summary>
+    ResultConflict,
 }

@@ -34,6 +34,7 @@ public static class ExitCodes
         ErrorCode.ModelError => ModelError,
         ErrorCode.Internal => InternalError,
         ErrorCode.FailedAfterRetries => Failed,
+        ErrorCode.ResultConflict => Failed,
         _ => InvalidInput,
     };
 }

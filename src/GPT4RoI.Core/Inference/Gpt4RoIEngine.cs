@@ -33,6 +33,7 @@ public sealed class Gpt4RoIEngine : IDisposable
     private readonly int _patchId;
     private readonly int _bboxId;
     private readonly RoiAlignOptions _roiOptions;
+    private string? _modelChange;
 
     /// <summary>Loads and validates a model folder and opens its graphs (CUDA when available, else CPU).</summary>
     /// <exception cref="ModelLoadException">The folder, its manifest or a file is missing or wrong.</exception>
@@ -111,6 +112,41 @@ public sealed class Gpt4RoIEngine : IDisposable
     /// <summary>The options the engine was created with.</summary>
     public EngineOptions Options => _options;
 
+    /// <summary>
+    /// Checks that the model folder's files still have the size and modification time they had when the engine loaded
+    /// them (<see cref="ModelFolder.FindChange"/>). Once a change is seen it is kept: the graphs and tables in memory no
+    /// longer match the folder, so the engine refuses further work until the instance restarts. Returns null while
+    /// unchanged, else what changed (logged once).
+    /// </summary>
+    public string? CheckModelFiles()
+    {
+        if (Volatile.Read(ref _modelChange) is { } known)
+        {
+            return known;
+        }
+
+        if (Folder.FindChange() is not { } change)
+        {
+            return null;
+        }
+
+        if (Interlocked.CompareExchange(ref _modelChange, change, null) is null)
+        {
+            Logs.ModelFilesChanged(_logger, change);
+        }
+
+        return _modelChange;
+    }
+
+    /// <exception cref="ModelLoadException">A model file changed under the running engine.</exception>
+    private void EnsureModelUnchanged()
+    {
+        if (CheckModelFiles() is { } change)
+        {
+            throw new ModelLoadException($"the model folder changed under the running engine ({change}); restart the instance with an unchanged model folder");
+        }
+    }
+
     /// <summary>Starts a conversation about one decoded image (its features are computed or taken from the cache).</summary>
     public ChatSession StartSession(DecodedImage image, PromptLimits? limits = null, CancellationToken cancellationToken = default)
     {
@@ -120,9 +156,11 @@ public sealed class Gpt4RoIEngine : IDisposable
     }
 
     /// <summary>Image tokens and fused maps for an image, from the cache when the same bytes were seen before.</summary>
+    /// <exception cref="ModelLoadException">A model file changed under the running engine.</exception>
     public ImageFeatures EncodeImage(DecodedImage image, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(image);
+        EnsureModelUnchanged();
         if (_cache.TryGet(image.Sha256, out var cached))
         {
             return cached!;
@@ -212,6 +250,7 @@ public sealed class Gpt4RoIEngine : IDisposable
     /// where its earlier keys/values may still be.</summary>
     internal DecodeSequence CreateSequence(ChatSession session, GenerationOptions options, bool captureFirstLogits, CancellationToken cancellationToken)
     {
+        EnsureModelUnchanged();
         options.Validate(_options.MaxNewTokensLimit);
         var d = Manifest.Dims;
         var conv = session.Conversation;

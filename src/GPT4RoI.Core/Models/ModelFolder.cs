@@ -9,6 +9,8 @@ public sealed class ModelFolder
     /// there) and to the repository root.</summary>
     public const string DefaultRelativePath = "models/tiny";
 
+    private readonly List<FileStamp> _stamps = [];
+
     private ModelFolder(string path, ModelManifest manifest, string variant)
     {
         Path = path;
@@ -108,7 +110,41 @@ public sealed class ModelFolder
                     throw new ModelLoadException($"model file '{p}' has SHA-256 {hash}; the manifest says {spec.Sha256}");
                 }
             }
+
+            _stamps.Add(new FileStamp(p, info.Length, info.LastWriteTimeUtc));
         }
+
+        var manifest = new FileInfo(System.IO.Path.Combine(Path, "manifest.json"));
+        _stamps.Add(new FileStamp(manifest.FullName, manifest.Length, manifest.LastWriteTimeUtc));
+    }
+
+    /// <summary>
+    /// Compares the folder's files (the manifest and every file the chosen variant reads) with their size and
+    /// modification time when the folder was opened: a few <c>stat</c> calls, no reading. Returns null when nothing
+    /// changed, else which file changed and how (missing, truncated or grown, rewritten).
+    /// </summary>
+    public string? FindChange()
+    {
+        foreach (var stamp in _stamps)
+        {
+            var now = new FileInfo(stamp.Path);
+            if (!now.Exists)
+            {
+                return $"model file '{stamp.Path}' is missing";
+            }
+
+            if (now.Length != stamp.Bytes)
+            {
+                return $"model file '{stamp.Path}' has {now.Length} bytes; it had {stamp.Bytes} when the model was loaded";
+            }
+
+            if (now.LastWriteTimeUtc != stamp.ModifiedUtc)
+            {
+                return $"model file '{stamp.Path}' was modified at {now.LastWriteTimeUtc:O}, after the model was loaded (it was {stamp.ModifiedUtc:O})";
+            }
+        }
+
+        return null;
     }
 
     /// <summary>Reads the float32 token embedding table [vocab, hidden].</summary>
@@ -131,4 +167,6 @@ public sealed class ModelFolder
 
         return table;
     }
+
+    private sealed record FileStamp(string Path, long Bytes, DateTime ModifiedUtc);
 }

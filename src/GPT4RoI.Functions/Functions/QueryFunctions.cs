@@ -14,7 +14,7 @@ namespace GPT4RoI.Functions.Functions;
 
 /// <summary>Single questions over HTTP (JSON answer or server-sent events) and the health probe.</summary>
 public sealed class QueryFunctions(QueryService queries, HttpRequestReader reader, InboxImages inbox, SseWriter sse,
-    Gpt4RoIEngine engine, ILogger<QueryFunctions> logger)
+    HealthService health, ILogger<QueryFunctions> logger)
 {
     /// <summary><c>POST /api/query</c>: multipart (image + request) or JSON with <c>image_blob</c>.</summary>
     [Function("Query")]
@@ -47,17 +47,17 @@ public sealed class QueryFunctions(QueryService queries, HttpRequestReader reade
             return new EmptyResult();
         });
 
-    /// <summary><c>GET /api/health</c> (anonymous): the model, its execution provider and the image cache.</summary>
+    /// <summary><c>GET /api/health</c> (anonymous): the model, its execution provider and the image cache; 503 when a
+    /// model file changed under the running engine.</summary>
     [Function("Health")]
-    public IActionResult Health([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "health")] HttpRequest request) =>
-        new JsonResult(new
+    public IActionResult Health([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "health")] HttpRequest request)
+    {
+        var report = health.Check();
+        return new JsonResult(report, ContractJson.Options)
         {
-            status = "ok",
-            model = engine.ModelId,
-            variant = engine.Folder.Variant,
-            execution_provider = engine.ExecutionProvider,
-            image_cache = new { entries = engine.Cache.Count, bytes = engine.Cache.Bytes },
-        }, ContractJson.Options);
+            StatusCode = report.IsHealthy ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable,
+        };
+    }
 
     private static bool WantsStream(HttpRequest http, QueryRequest body) =>
         body.Stream || http.Headers.Accept.Any(a => a?.Contains("text/event-stream", StringComparison.OrdinalIgnoreCase) == true);

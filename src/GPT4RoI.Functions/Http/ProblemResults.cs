@@ -31,6 +31,7 @@ public static class ProblemResults
         ErrorCode.Busy => (StatusCodes.Status503ServiceUnavailable, "busy"),
         ErrorCode.ModelError => (StatusCodes.Status503ServiceUnavailable, "model unavailable"),
         ErrorCode.FailedAfterRetries => (StatusCodes.Status500InternalServerError, "failed after retries"),
+        ErrorCode.ResultConflict => (StatusCodes.Status409Conflict, "result conflict"),
         _ => (StatusCodes.Status500InternalServerError, "internal error"),
     };
 

@@ -10,4 +10,7 @@ public enum JobOutcome
     WaitingForImage,
     /// <summary>The manifest changed after this job was queued; the newer upload has its own job.</summary>
     Superseded,
+    /// <summary>A blob with other content (tampered with or half-written) is where the result goes: it was kept, the
+    /// conflict logged and written as the manifest's error JSON (<c>result_conflict</c>); retrying cannot help.</summary>
+    ResultConflict,
 }

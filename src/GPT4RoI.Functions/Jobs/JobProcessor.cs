@@ -14,7 +14,9 @@ namespace GPT4RoI.Functions.Jobs;
 
 /// <summary>
 /// Runs one queued job. Idempotent: the result name derives from the manifest bytes, the image bytes and the
-/// model id, and blobs are written only if absent, so a message delivered twice writes once. Input errors are
+/// model id, and blobs are written only if absent, so a message delivered twice writes once. A blob already at the
+/// result's name is trusted only when intact (its bytes match the content hash written with it) or when it says the
+/// same as this run; anything else is a result conflict, reported and never overwritten. Input errors are
 /// written as error JSON and not retried; anything else is thrown so the host retries it (host.json
 /// maxDequeueCount) and finally moves it to the poison queue. Inputs are never deleted.
 /// </summary>
@@ -74,13 +76,14 @@ public sealed class JobProcessor(StorageClients storage, Gpt4RoIEngine engine, J
 
         var imageBytes = (await imageBlob.DownloadContentAsync(ct).ConfigureAwait(false)).Value.Content.ToMemory();
         var resultName = ResultNames.Result(message.Manifest, message.ManifestSha256, ResultNames.Sha256(imageBytes.Span), engine.ModelId);
-        var resultBlob = storage.Results.GetBlobClient(resultName);
-        if ((await resultBlob.ExistsAsync(ct).ConfigureAwait(false)).Value)
+        var stored = await ResultBlobs.ReadAsync(storage.Results, resultName, ct).ConfigureAwait(false);
+        if (stored is { IsIntact: true })
         {
             Logs.JobAlreadyDone(logger, message.Manifest, resultName);
             return JobOutcome.AlreadyDone;
         }
 
+        // Nothing there, or something this app did not write as it stands: run the job to know what belongs there.
         JobResult result;
         try
         {
@@ -91,14 +94,58 @@ public sealed class JobProcessor(StorageClients storage, Gpt4RoIEngine engine, J
             return await WriteErrorAsync(message, manifest.RequestId, ex.Code, ex.Message, ct).ConfigureAwait(false);
         }
 
-        if (!await ResultBlobs.TryCreateJsonAsync(storage.Results, resultName, result, ct).ConfigureAwait(false))
+        for (var attempt = 1; ; attempt++)
+        {
+            if (stored is null)
+            {
+                if (await ResultBlobs.TryCreateJsonAsync(storage.Results, resultName, result, ct).ConfigureAwait(false))
+                {
+                    Logs.JobResultWritten(logger, message.Manifest, resultName, result.Usage.GeneratedTokens, result.TimingsMs["total"]);
+                    return JobOutcome.ResultWritten;
+                }
+
+                // Another delivery wrote first (or something else did): look at what is there.
+                stored = await ResultBlobs.ReadAsync(storage.Results, resultName, ct).ConfigureAwait(false);
+                if (stored is null && attempt < 3)
+                {
+                    continue;
+                }
+
+                if (stored is null)
+                {
+                    throw new InvalidOperationException($"{resultName} exists and vanishes in turn; retrying the job");
+                }
+            }
+
+            return await SettleExistingAsync(message, manifest.RequestId, resultName, stored, result, ct).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>A result blob is already where this job's result goes. Intact (its bytes match the hash the app recorded)
+    /// or saying the same as this run: the job is done. Otherwise it was tampered with or cut short: it is kept as it is,
+    /// never overwritten, and the conflict is logged and written as the manifest's error JSON.</summary>
+    private async Task<JobOutcome> SettleExistingAsync(JobMessage message, string? requestId, string resultName, StoredResult stored,
+        JobResult result, CancellationToken ct)
+    {
+        if (stored.IsIntact)
         {
             Logs.JobAlreadyDone(logger, message.Manifest, resultName);
             return JobOutcome.AlreadyDone;
         }
 
-        Logs.JobResultWritten(logger, message.Manifest, resultName, result.Usage.GeneratedTokens, result.TimingsMs["total"]);
-        return JobOutcome.ResultWritten;
+        if (ResultContent.Difference(stored.Content, result) is not { } difference)
+        {
+            Logs.JobResultMatched(logger, message.Manifest, resultName);
+            return JobOutcome.AlreadyDone;
+        }
+
+        var hash = stored.ContentHash is null ? "it carries no content hash" : "its bytes do not match the content hash written with it";
+        var reason = $"{resultName} already exists with other content: {difference}, and {hash}. It was left as it is; " +
+            "find out who changed it, then delete it and upload the manifest again to redo the job";
+        Logs.JobResultConflict(logger, message.Manifest, resultName, reason);
+        await ResultBlobs.TryCreateJsonAsync(storage.Results, ResultNames.Error(message.Manifest),
+            ResultBlobs.Error(message.Manifest, requestId, ErrorCode.ResultConflict, reason), ct).ConfigureAwait(false);
+        return JobOutcome.ResultConflict;
     }
 
     /// <summary>What the poison-queue function does: the job failed every try; say so where its result would be.</summary>

@@ -201,6 +201,41 @@ public sealed class EngineBehaviourTests(EngineFixture fixture)
     }
 
     [Fact]
+    public void CheckModelFiles_FileRewrittenAfterLoad_EveryLaterUseFailsUntilRestart()
+    {
+        using var dir = new TempDirectory();
+        foreach (var f in Directory.GetFiles(TinyModel.Path))
+        {
+            File.Copy(f, dir.File(Path.GetFileName(f)));
+        }
+
+        using var engine = new Gpt4RoIEngine(new EngineOptions { ModelPath = dir.Path, ForceCpu = true });
+        using var image = Sample();
+        using var session = engine.StartSession(image);
+        Assert.Equal("a red circle", session.Ask("What is <region1>?", [Circle]).Answer);
+        Assert.Null(engine.CheckModelFiles());
+
+        // Same size, new modification time: rewritten in place.
+        var embeddings = dir.File(TinyModel.Manifest.Embeddings.File);
+        var modified = File.GetLastWriteTimeUtc(embeddings);
+        File.SetLastWriteTimeUtc(embeddings, modified.AddMinutes(1));
+
+        var change = engine.CheckModelFiles();
+        Assert.NotNull(change);
+        Assert.Contains(TinyModel.Manifest.Embeddings.File, change, StringComparison.Ordinal);
+        Assert.Contains("modified", change, StringComparison.Ordinal);
+        var ex = Assert.Throws<ModelLoadException>(() => session.Ask("What color is <region2>?", [Square]));
+        Assert.Equal(ErrorCode.ModelError, ex.Code);
+        Assert.Contains("changed under the running engine", ex.Message, StringComparison.Ordinal);
+        Assert.Throws<ModelLoadException>(() => engine.StartSession(image));
+
+        // Putting the time back does not make the engine trust the folder again.
+        File.SetLastWriteTimeUtc(embeddings, modified);
+        Assert.Equal(change, engine.CheckModelFiles());
+        Assert.Null(engine.Folder.FindChange());
+    }
+
+    [Fact]
     public void Engine_ForceCpu_ReportsCpu()
     {
         using var engine = new Gpt4RoIEngine(new EngineOptions { ModelPath = TinyModel.Path, ForceCpu = true });

@@ -1,7 +1,6 @@
 using GPT4RoI.Core.Contracts;
 using GPT4RoI.Core.Errors;
 using GPT4RoI.Core.Imaging;
-using GPT4RoI.Core.Inference;
 using GPT4RoI.Core.Services;
 using GPT4RoI.Functions.Http;
 using GPT4RoI.Functions.Storage;

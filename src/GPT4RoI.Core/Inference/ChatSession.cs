@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using GPT4RoI.Core.Diagnostics;
 using GPT4RoI.Core.Imaging;
 using GPT4RoI.Core.Text;
 
@@ -67,8 +69,47 @@ public sealed class ChatSession : IDisposable, ITurnRecorder
 
         sequence.Recorder = this;
         _current = new Generator(sequence);
+        TraceGeneration(sequence);
         _engine.Submit(sequence);
         return _current;
+    }
+
+    /// <summary>
+    /// A <see cref="Gpt4RoITelemetry.GenerateSpan"/> from now to the answer's completion, a child of the caller's span.
+    /// It is not made current (the caller's flow keeps its own span), and it ends in a continuation that runs with the
+    /// caller's context, so the decode loop's thread never sees it.
+    /// </summary>
+    private static void TraceGeneration(DecodeSequence sequence)
+    {
+        var caller = Activity.Current;
+        var span = Gpt4RoITelemetry.Source.StartActivity(Gpt4RoITelemetry.GenerateSpan);
+        if (span is null)
+        {
+            return;
+        }
+
+        Activity.Current = caller;
+        span.SetTag("gpt4roi.prompt_tokens", sequence.PromptIds.Length);
+        span.SetTag("gpt4roi.max_new_tokens", sequence.Options.MaxNewTokens);
+        _ = sequence.Completion.Task.ContinueWith(static (t, state) =>
+        {
+            var s = (Activity)state!;
+            if (t.IsCompletedSuccessfully)
+            {
+                var r = t.Result;
+                s.SetTag("gpt4roi.generated_tokens", r.GeneratedTokenIds.Count);
+                s.SetTag("gpt4roi.reused_prompt_tokens", r.ReusedPromptTokens);
+                s.SetTag("gpt4roi.stop_reason", r.StopReason.ToString());
+                s.SetTag("gpt4roi.prefill_ms", Math.Round(r.PrefillMilliseconds, 3));
+                s.SetTag("gpt4roi.decode_ms", Math.Round(r.DecodeMilliseconds, 3));
+            }
+            else
+            {
+                s.SetStatus(ActivityStatusCode.Error, t.Exception?.InnerException?.Message ?? "cancelled");
+            }
+
+            s.Stop();
+        }, span, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }
 
     /// <summary>Asks a question and waits for the answer (<see cref="StartTurn"/> then its completion).</summary>

@@ -1,0 +1,144 @@
+using System.Reflection;
+using GPT4RoI.Functions.Sessions;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.Abstractions;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Azure.Functions.Worker;
+using Microsoft.DurableTask.Client;
+using Microsoft.DurableTask.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace GPT4RoI.Functions.Tests.Hosting;
+
+/// <summary>
+/// The Functions app's HTTP layer in this process, on a real socket: Kestrel on a free loopback port routes
+/// <c>/api/{route}</c> to the same function methods the Functions host calls, found the way the worker SDK finds them
+/// (every <c>[Function]</c> method with an <c>[HttpTrigger]</c> parameter: its methods and route), over the app's
+/// services (<see cref="AzuriteFixture.BuildServices"/>: the real engine on the tiny model, real Azurite storage). A
+/// <c>[DurableClient]</c> parameter gets the client of an in-process durable host that runs the real session
+/// orchestrator and activities. The function's <see cref="IActionResult"/> is executed by ASP.NET Core MVC, as the
+/// ASP.NET Core integration does. Not simulated: authorization levels (function keys are the host's job).
+/// </summary>
+public sealed class FunctionsTestHost : IAsyncDisposable
+{
+    private readonly WebApplication _web;
+    private readonly DurableTaskTestHost _durable;
+    private readonly ServiceProvider _services;
+
+    private FunctionsTestHost(WebApplication web, DurableTaskTestHost durable, ServiceProvider services, Uri address,
+        IReadOnlyList<HttpRoute> routes)
+    {
+        _web = web;
+        _durable = durable;
+        _services = services;
+        Address = address;
+        Routes = routes;
+    }
+
+    /// <summary>The app's root, e.g. <c>http://127.0.0.1:41234/</c>; the API is under <c>api/</c>.</summary>
+    public Uri Address { get; }
+
+    /// <summary>The HTTP functions that were mapped.</summary>
+    public IReadOnlyList<HttpRoute> Routes { get; }
+
+    /// <summary>The app's services (engine, storage, session store).</summary>
+    public IServiceProvider Services => _services;
+
+    /// <summary>The durable client the session functions are given.</summary>
+    public DurableTaskClient DurableClient => _durable.Client;
+
+    /// <summary>Starts the app over <paramref name="storage"/>'s Azurite with <paramref name="settings"/> on top of the
+    /// test defaults (tiny model, that storage).</summary>
+    public static async Task<FunctionsTestHost> StartAsync(AzuriteFixture storage, Dictionary<string, string?>? settings = null)
+    {
+        ArgumentNullException.ThrowIfNull(storage);
+        var services = storage.BuildServices(settings ?? []);
+        var store = services.GetRequiredService<SessionStore>();
+        var durable = await DurableTaskTestHost.StartAsync(r => r
+            .AddOrchestratorFunc<SessionOrchestratorInput, string>(SessionNames.Orchestrator, (ctx, input) => SessionOrchestrator.RunAsync(ctx, input!))
+            .AddActivityFunc<AnswerTurnInput, TurnSummary>(SessionNames.AnswerTurnActivity, (_, input) => store.AnswerTurnAsync(input!))
+            .AddActivityFunc<string, string>(SessionNames.ExpireActivity, (_, id) => store.ExpireAsync(id!))).ConfigureAwait(false);
+
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
+        builder.WebHost.UseKestrel().UseUrls("http://127.0.0.1:0");
+        builder.Logging.ClearProviders();
+        builder.Services.AddRouting();
+        builder.Services.AddMvcCore();
+        var web = builder.Build();
+        var routes = HttpRoute.Discover(typeof(ServiceCollectionExtensions).Assembly);
+        foreach (var route in routes)
+        {
+            web.MapMethods("/api/" + route.Template, route.Methods.Select(m => m.ToUpperInvariant()).ToArray(),
+                context => route.InvokeAsync(context, services, durable.Client));
+        }
+
+        await web.StartAsync().ConfigureAwait(false);
+        var bound = web.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
+        return new FunctionsTestHost(web, durable, services, new Uri(bound.TrimEnd('/') + "/"), routes);
+    }
+
+    /// <summary>An absolute URL of the app (<paramref name="relative"/> like <c>api/health</c>).</summary>
+    public Uri Url(string relative) => new(Address, relative);
+
+    public async ValueTask DisposeAsync()
+    {
+        await _web.StopAsync().ConfigureAwait(false);
+        await _web.DisposeAsync().ConfigureAwait(false);
+        await _durable.DisposeAsync().ConfigureAwait(false);
+        await _services.DisposeAsync().ConfigureAwait(false);
+    }
+}
+
+/// <summary>One HTTP-triggered function: its name, methods, route template and method.</summary>
+public sealed record HttpRoute(string Function, IReadOnlyList<string> Methods, string Template, MethodInfo Method)
+{
+    /// <summary>Every <c>[Function]</c> method of the assembly with an <c>[HttpTrigger]</c> parameter.</summary>
+    public static IReadOnlyList<HttpRoute> Discover(Assembly assembly)
+    {
+        ArgumentNullException.ThrowIfNull(assembly);
+        var routes = new List<HttpRoute>();
+        foreach (var type in assembly.GetTypes())
+        {
+            foreach (var method in type.GetMethods(BindingFlags.Public | BindingFlags.Instance | BindingFlags.Static | BindingFlags.DeclaredOnly))
+            {
+                var function = method.GetCustomAttribute<FunctionAttribute>();
+                var trigger = method.GetParameters().Select(p => p.GetCustomAttribute<HttpTriggerAttribute>()).FirstOrDefault(a => a is not null);
+                if (function is not null && trigger is not null)
+                {
+                    routes.Add(new HttpRoute(function.Name, trigger.Methods ?? ["get", "post"], trigger.Route ?? function.Name, method));
+                }
+            }
+        }
+
+        return routes.OrderBy(r => r.Function, StringComparer.Ordinal).ToList();
+    }
+
+    /// <summary>Calls the function with what its parameters ask for and executes its result.</summary>
+    public async Task InvokeAsync(HttpContext context, IServiceProvider services, DurableTaskClient durable)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var target = Method.IsStatic ? null : ActivatorUtilities.CreateInstance(services, Method.DeclaringType!);
+        var args = Method.GetParameters().Select(object? (p) => p.ParameterType switch
+        {
+            var t when t == typeof(HttpRequest) => context.Request,
+            var t when t == typeof(CancellationToken) => context.RequestAborted,
+            var t when t == typeof(DurableTaskClient) => durable,
+            var t when t == typeof(string) => context.GetRouteValue(p.Name!) as string,
+            var t => throw new NotSupportedException($"{Function}: parameter {p.Name} of type {t.Name}"),
+        }).ToArray();
+        var returned = Method.Invoke(target, args);
+        var result = returned switch
+        {
+            Task<IActionResult> task => await task.ConfigureAwait(false),
+            IActionResult r => r,
+            _ => throw new NotSupportedException($"{Function} returned {returned?.GetType().Name ?? "null"}"),
+        };
+        await result.ExecuteResultAsync(new ActionContext(context, context.GetRouteData(), new ActionDescriptor())).ConfigureAwait(false);
+    }
+}

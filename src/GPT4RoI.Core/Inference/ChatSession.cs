@@ -19,6 +19,7 @@ public sealed class ChatSession : IDisposable, ITurnRecorder
     private int _cacheSlot = -1;
     private long _cacheStamp;
     private Generator? _current;
+    private Activity? _generation;
 
     internal ChatSession(Gpt4RoIEngine engine, ImageFeatures features, Conversation conversation)
     {
@@ -69,47 +70,56 @@ public sealed class ChatSession : IDisposable, ITurnRecorder
 
         sequence.Recorder = this;
         _current = new Generator(sequence);
-        TraceGeneration(sequence);
+        _generation = TraceGeneration(sequence);
         _engine.Submit(sequence);
         return _current;
     }
 
     /// <summary>
-    /// A <see cref="Gpt4RoITelemetry.GenerateSpan"/> from now to the answer's completion, a child of the caller's span.
-    /// It is not made current (the caller's flow keeps its own span), and it ends in a continuation that runs with the
-    /// caller's context, so the decode loop's thread never sees it.
+    /// Starts a <see cref="Gpt4RoITelemetry.GenerateSpan"/> for the answer, a child of the caller's span. It is not
+    /// made current (the caller's flow keeps its own span); the decode loop ends it when it records the answer or
+    /// takes the turn back, before the answer's completion is signalled (<see cref="EndGeneration"/>).
     /// </summary>
-    private static void TraceGeneration(DecodeSequence sequence)
+    private static Activity? TraceGeneration(DecodeSequence sequence)
     {
         var caller = Activity.Current;
         var span = Gpt4RoITelemetry.Source.StartActivity(Gpt4RoITelemetry.GenerateSpan);
         if (span is null)
         {
-            return;
+            return null;
         }
 
         Activity.Current = caller;
         span.SetTag("gpt4roi.prompt_tokens", sequence.PromptIds.Length);
         span.SetTag("gpt4roi.max_new_tokens", sequence.Options.MaxNewTokens);
-        _ = sequence.Completion.Task.ContinueWith(static (t, state) =>
-        {
-            var s = (Activity)state!;
-            if (t.IsCompletedSuccessfully)
-            {
-                var r = t.Result;
-                s.SetTag("gpt4roi.generated_tokens", r.GeneratedTokenIds.Count);
-                s.SetTag("gpt4roi.reused_prompt_tokens", r.ReusedPromptTokens);
-                s.SetTag("gpt4roi.stop_reason", r.StopReason.ToString());
-                s.SetTag("gpt4roi.prefill_ms", Math.Round(r.PrefillMilliseconds, 3));
-                s.SetTag("gpt4roi.decode_ms", Math.Round(r.DecodeMilliseconds, 3));
-            }
-            else
-            {
-                s.SetStatus(ActivityStatusCode.Error, t.Exception?.InnerException?.Message ?? "cancelled");
-            }
+        return span;
+    }
 
-            s.Stop();
-        }, span, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+    /// <summary>Ends the answer's span (on the decode loop's thread, whose current activity is left as it was).</summary>
+    private void EndGeneration(GenerationResult? result)
+    {
+        var span = Interlocked.Exchange(ref _generation, null);
+        if (span is null)
+        {
+            return;
+        }
+
+        if (result is not null)
+        {
+            span.SetTag("gpt4roi.generated_tokens", result.GeneratedTokenIds.Count);
+            span.SetTag("gpt4roi.reused_prompt_tokens", result.ReusedPromptTokens);
+            span.SetTag("gpt4roi.stop_reason", result.StopReason.ToString());
+            span.SetTag("gpt4roi.prefill_ms", Math.Round(result.PrefillMilliseconds, 3));
+            span.SetTag("gpt4roi.decode_ms", Math.Round(result.DecodeMilliseconds, 3));
+        }
+        else
+        {
+            span.SetStatus(ActivityStatusCode.Error, "not answered (cancelled or failed)");
+        }
+
+        var current = Activity.Current;
+        span.Stop();
+        Activity.Current = current;
     }
 
     /// <summary>Asks a question and waits for the answer (<see cref="StartTurn"/> then its completion).</summary>
@@ -193,11 +203,13 @@ public sealed class ChatSession : IDisposable, ITurnRecorder
         _cacheSlot = outcome.Slot;
         _cacheStamp = outcome.Stamp;
         _engine.LogGenerated(outcome.Result);
+        EndGeneration(outcome.Result);
     }
 
     /// <inheritdoc />
     void ITurnRecorder.TakeBack()
     {
+        EndGeneration(null);
         TakeBackTurn();
         ClearKeyValueCache();
     }

@@ -295,5 +295,9 @@ public sealed partial class WebPageEndToEndTests(FunctionsHostFixture app, Brows
         var canvas = (await page.GetByTestId("canvas").BoundingBoxAsync())!;
         Assert.True(canvas.Width <= 390, $"the canvas is {canvas.Width} px wide");
         await ScreenshotAsync(page, "web-phone.png");
+
+        await page.EmulateMediaAsync(new PageEmulateMediaOptions { ColorScheme = ColorScheme.Dark });
+        Assert.True(await page.EvaluateAsync<bool>("() => matchMedia('(prefers-color-scheme: dark)').matches"));
+        await ScreenshotAsync(page, "web-phone-dark.png");
     }
 }

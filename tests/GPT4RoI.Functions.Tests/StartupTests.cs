@@ -28,7 +28,7 @@ public sealed class StartupTests
         var path = Path.Combine(RepoPaths.Root, "src", "GPT4RoI.Functions", "bin", config, "net10.0", "functions.metadata");
         using var doc = JsonDocument.Parse(File.ReadAllBytes(path));
         var functions = doc.RootElement.EnumerateArray().ToDictionary(f => f.GetProperty("name").GetString()!, f => f.GetProperty("bindings")[0].Clone());
-        Assert.Equal(["AnswerTurn", "CreateSession", "DeleteSession", "ExpireSession", "GetSession", "Health", "JobPoisoned", "ManifestDropped",
+        Assert.Equal(["AnswerTurn", "CreateSession", "DeleteSession", "ExpireSession", "GetSession", "GetSessionImage", "Health", "JobPoisoned", "ManifestDropped",
             "OpenApi", "ProcessJob", "Query", "SessionOrchestrator", "SubmitTurn", "WebPage"], functions.Keys.Order(StringComparer.Ordinal));
 
         Assert.Equal("blobTrigger", functions["ManifestDropped"].GetProperty("type").GetString());
@@ -57,6 +57,7 @@ public sealed class StartupTests
         {
             ("CreateSession", "post", "sessions"), ("SubmitTurn", "post", "sessions/{id}/turns"),
             ("GetSession", "get", "sessions/{id}"), ("DeleteSession", "delete", "sessions/{id}"),
+            ("GetSessionImage", "get", "sessions/{id}/image"),
         })
         {
             Assert.Equal("httpTrigger", functions[name].GetProperty("type").GetString());

@@ -82,6 +82,18 @@ public sealed class SessionStore(StorageClients storage, ConversationService con
         }
     }
 
+    public async Task<ReadOnlyMemory<byte>?> ReadImageAsync(string id, CancellationToken ct = default)
+    {
+        try
+        {
+            return (await storage.Sessions.GetBlobClient(SessionNames.Image(id)).DownloadContentAsync(ct).ConfigureAwait(false)).Value.Content.ToMemory();
+        }
+        catch (RequestFailedException ex) when (ex.Status == 404)
+        {
+            return null;
+        }
+    }
+
     public async Task DeleteImageAsync(string id, CancellationToken ct = default) =>
         await storage.Sessions.GetBlobClient(SessionNames.Image(id)).DeleteIfExistsAsync(cancellationToken: ct).ConfigureAwait(false);
 

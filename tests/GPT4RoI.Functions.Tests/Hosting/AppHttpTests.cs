@@ -3,8 +3,11 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
+using GPT4RoI.Functions.Sessions;
+using GPT4RoI.Functions.Storage;
 using GPT4RoI.Functions.Tests.OpenApi;
 using GPT4RoI.TestSupport;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace GPT4RoI.Functions.Tests.Hosting;
 
@@ -132,11 +135,42 @@ public sealed class AppHttpTests(FunctionsHostFixture fx) : IDisposable
 
         var view = await ConformsAsync(await _http.GetAsync($"api/sessions/{id}"), HttpStatusCode.OK, "SessionView");
         Assert.Equal(3, view.GetProperty("turns").GetArrayLength());
-        Assert.Equal(3, view.GetProperty("custom_status").GetProperty("turns").GetInt32());
+        // The orchestration sets its status after the turn is in the transcript: wait for it.
+        for (var i = 0; i < 100 && !(view.TryGetProperty("custom_status", out var status) && status.TryGetProperty("turns", out var n) && n.GetInt32() == 3); i++)
+        {
+            await Task.Delay(100);
+            view = await ConformsAsync(await _http.GetAsync($"api/sessions/{id}"), HttpStatusCode.OK, "SessionView");
+        }
+
+        Assert.True(view.TryGetProperty("custom_status", out var custom), view.ToString());
+        Assert.Equal(3, custom.GetProperty("turns").GetInt32());
+        Assert.Equal(view.GetProperty("turns")[2].GetProperty("turn_id").GetString(), custom.GetProperty("last_turn_id").GetString());
+
+        using (var image = await _http.GetAsync($"api/sessions/{id}/image"))
+        {
+            Assert.Equal(HttpStatusCode.OK, image.StatusCode);
+            Assert.Equal("image/png", image.Content.Headers.ContentType!.MediaType);
+            Assert.Equal(File.ReadAllBytes(RepoPaths.SampleImage), await image.Content.ReadAsByteArrayAsync());
+            Assert.Equal($"\"{view.GetProperty("image").GetProperty("sha256").GetString()}\"", image.Headers.ETag!.Tag);
+        }
 
         Assert.Equal(HttpStatusCode.NoContent, (await _http.DeleteAsync($"api/sessions/{id}")).StatusCode);
+        await ConformsAsync(await _http.GetAsync($"api/sessions/{id}/image"), HttpStatusCode.NotFound, "Problem");
         Assert.Equal("deleted", (await ConformsAsync(await _http.GetAsync($"api/sessions/{id}"), HttpStatusCode.OK, "SessionView")).GetProperty("state").GetString());
         await ConformsAsync(await _http.GetAsync("api/sessions/0123456789abcdef0123456789abcdef"), HttpStatusCode.NotFound, "Problem");
+    }
+
+    [Fact]
+    public async Task SessionImage_BlobGone_410ImageMissing()
+    {
+        using var content = Upload(null);
+        var id = (await ConformsAsync(await _http.PostAsync("api/sessions", content), HttpStatusCode.Created, "SessionCreated")).GetProperty("id").GetString()!;
+        await fx.Host.Services.GetRequiredService<StorageClients>().Sessions.GetBlobClient(SessionNames.Image(id)).DeleteAsync();
+
+        var problem = await ConformsAsync(await _http.GetAsync($"api/sessions/{id}/image"), HttpStatusCode.Gone, "Problem");
+
+        Assert.Equal("image_missing", problem.GetProperty("code").GetString());
+        await ConformsAsync(await _http.GetAsync("api/sessions/not-an-id/image"), HttpStatusCode.NotFound, "Problem");
     }
 
     [Fact]

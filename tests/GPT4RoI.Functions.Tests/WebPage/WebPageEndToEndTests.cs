@@ -1,7 +1,10 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
+using GPT4RoI.Functions.Sessions;
+using GPT4RoI.Functions.Storage;
 using GPT4RoI.Functions.Tests.Hosting;
 using GPT4RoI.TestSupport;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 
 using static Microsoft.Playwright.Assertions;
@@ -145,15 +148,25 @@ public sealed partial class WebPageEndToEndTests(FunctionsHostFixture app, Brows
         await Expect(page.GetByTestId("canvas")).ToBeVisibleAsync();
         await Expect(page.GetByTestId("session-status")).ToContainTextAsync("2 answered turns");
 
-        // A fresh browser (no kept image) still gets the transcript, and is asked for the same file.
-        await using var other = await browser.Browser.NewContextAsync();
+        // A fresh browser (no kept image) gets the transcript and the image from the session.
+        await using var other = await browser.Browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = 1100, Height = 760 } });
         var fresh = await OpenAsync(other);
         await fresh.GotoAsync(app.Host.Url($"api/app/?session={id}").ToString());
         await Expect(fresh.GetByTestId("turn")).ToHaveCountAsync(2);
-        await Expect(fresh.GetByTestId("reopen-notice")).ToBeVisibleAsync();
-        await UploadAsync(fresh);
+        await Expect(fresh.GetByTestId("canvas")).ToBeVisibleAsync();
         await Expect(fresh.GetByTestId("reopen-notice")).ToBeHiddenAsync();
+        await Expect(fresh.Locator("[data-testid=box-item][data-kind=named]")).ToHaveCountAsync(2);
         await ScreenshotAsync(fresh, "web-restored.png");
+
+        // When the session no longer has it, the page asks for the same file.
+        await app.Host.Services.GetRequiredService<StorageClients>().Sessions.GetBlobClient(SessionNames.Image(id)).DeleteAsync();
+        await using var third = await browser.Browser.NewContextAsync();
+        var reopen = await OpenAsync(third);
+        await reopen.GotoAsync(app.Host.Url($"api/app/?session={id}").ToString());
+        await Expect(reopen.GetByTestId("turn")).ToHaveCountAsync(2);
+        await Expect(reopen.GetByTestId("reopen-notice")).ToBeVisibleAsync();
+        await UploadAsync(reopen);
+        await Expect(reopen.GetByTestId("reopen-notice")).ToBeHiddenAsync();
     }
 
     [Fact]

@@ -82,6 +82,7 @@ public sealed class SessionStore(StorageClients storage, ConversationService con
         }
     }
 
+    /// <summary>The session's image bytes, or null when the blob is gone.</summary>
     public async Task<ReadOnlyMemory<byte>?> ReadImageAsync(string id, CancellationToken ct = default)
     {
         try

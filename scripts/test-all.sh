@@ -2,7 +2,7 @@
 # Runs every test of the repository: the Python model tooling and scripts (pytest, models/tests and
 # scripts/tests), the infrastructure checks (bicep build + lint of infra/main.bicep, infra/Dockerfile check;
 # scripts/infra-check.py, one test each) and the .NET solution (dotnet test). Installs missing Python
-# packages from Debian first (root or sudo).
+# packages and Chromium (for the Playwright browser tests) from Debian first (root or sudo).
 # Ends with exactly one summary line:  N passed, N failed, N skipped
 # Exit status: 0 when every runner succeeded and no test failed, 1 otherwise.
 #
@@ -10,6 +10,7 @@
 #   TEST_RESULTS_DIR   keep the raw results (pytest.xml, *.trx) there instead of a temp dir
 #   SKIP_PYTHON=1      do not run pytest;  SKIP_DOTNET=1  do not run dotnet test
 #   SKIP_INFRA=1       do not run the infrastructure checks
+#   GPT4ROI_CHROMIUM   a Chromium for the browser tests other than /usr/bin/chromium (then nothing is installed)
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -104,6 +105,20 @@ if [[ "${SKIP_DOTNET:-0}" != 1 && ! -x .tools/azurite/node_modules/.bin/azurite 
     fi
   else
     echo "test-all: error: npm not found; the storage tests need Azurite (npm install azurite)" >&2
+    runner_failed=1
+  fi
+fi
+
+# --- Chromium (the browser tests drive Debian's /usr/bin/chromium with Playwright; no browser download) ---
+if [[ "${SKIP_DOTNET:-0}" != 1 && -z "${GPT4ROI_CHROMIUM:-}" && ! -x /usr/bin/chromium ]]; then
+  echo "test-all: installing Debian's chromium (browser tests)"
+  sudo=()
+  if [[ "$(id -u)" -ne 0 ]] && command -v sudo >/dev/null 2>&1; then sudo=(sudo); fi
+  if ! { "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q \
+        && "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+             -o DPkg::Lock::Timeout=300 chromium; } >"$results/apt-chromium.log" 2>&1; then
+    tail -n 20 "$results/apt-chromium.log" >&2
+    echo "test-all: error: apt-get install chromium failed; the browser tests will fail" >&2
     runner_failed=1
   fi
 fi

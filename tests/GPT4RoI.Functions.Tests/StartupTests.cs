@@ -28,8 +28,8 @@ public sealed class StartupTests
         var path = Path.Combine(RepoPaths.Root, "src", "GPT4RoI.Functions", "bin", config, "net10.0", "functions.metadata");
         using var doc = JsonDocument.Parse(File.ReadAllBytes(path));
         var functions = doc.RootElement.EnumerateArray().ToDictionary(f => f.GetProperty("name").GetString()!, f => f.GetProperty("bindings")[0].Clone());
-        Assert.Equal(["AnswerTurn", "CreateSession", "DeleteSession", "ExpireSession", "GetSession", "Health", "JobPoisoned", "ManifestDropped",
-            "ProcessJob", "Query", "SessionOrchestrator", "SubmitTurn", "WebPage"], functions.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal(["AnswerTurn", "CreateSession", "DeleteSession", "ExpireSession", "GetSession", "GetSessionImage", "Health", "JobPoisoned", "ManifestDropped",
+            "OpenApi", "ProcessJob", "Query", "SessionOrchestrator", "SubmitTurn", "WebPage"], functions.Keys.Order(StringComparer.Ordinal));
 
         Assert.Equal("blobTrigger", functions["ManifestDropped"].GetProperty("type").GetString());
         Assert.Equal("inbox/{name}", functions["ManifestDropped"].GetProperty("path").GetString());
@@ -45,6 +45,9 @@ public sealed class StartupTests
         Assert.Equal("health", functions["Health"].GetProperty("route").GetString());
         Assert.Equal("app/{*path}", functions["WebPage"].GetProperty("route").GetString());
         Assert.Equal("Anonymous", functions["WebPage"].GetProperty("authLevel").GetString());
+        Assert.Equal("openapi.json", functions["OpenApi"].GetProperty("route").GetString());
+        Assert.Equal("get", functions["OpenApi"].GetProperty("methods")[0].GetString());
+        Assert.Equal("Anonymous", functions["OpenApi"].GetProperty("authLevel").GetString());
 
         // Durable sessions: the orchestrator, its activities and the HTTP endpoints (each with a durable client).
         Assert.Equal("orchestrationTrigger", functions["SessionOrchestrator"].GetProperty("type").GetString());
@@ -54,6 +57,7 @@ public sealed class StartupTests
         {
             ("CreateSession", "post", "sessions"), ("SubmitTurn", "post", "sessions/{id}/turns"),
             ("GetSession", "get", "sessions/{id}"), ("DeleteSession", "delete", "sessions/{id}"),
+            ("GetSessionImage", "get", "sessions/{id}/image"),
         })
         {
             Assert.Equal("httpTrigger", functions[name].GetProperty("type").GetString());

@@ -185,6 +185,23 @@ public static class ImageDecoder
         return configuration;
     }
 
+    /// <summary>The media type of a JPEG, PNG, WebP, BMP or GIF image, from its first bytes (e.g. <c>image/png</c>);
+    /// null for anything else. Nothing is decoded.</summary>
+    public static string? ContentTypeOf(ReadOnlySpan<byte> data) => FormatOf(data) switch
+    {
+        "jpeg" => "image/jpeg",
+        "png" => "image/png",
+        "webp" => "image/webp",
+        "bmp" => "image/bmp",
+        "gif" => "image/gif",
+        _ => null,
+    };
+
+    private static string? FormatOf(ReadOnlySpan<byte> data) =>
+        data.Length == 0 || Image.DetectFormat(Configurations.GetOrAdd(ImageLimits.Default.AllocationLimitMegabytes, CreateConfiguration), data) is not { } format
+            ? null
+            : FormatName(format);
+
     private static MemoryStream AsStream(ReadOnlyMemory<byte> data) =>
         MemoryMarshal.TryGetArray(data, out var segment)
             ? new MemoryStream(segment.Array!, segment.Offset, segment.Count, writable: false)

@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using GPT4RoI.Core.Diagnostics;
 using GPT4RoI.Core.Imaging;
 using GPT4RoI.Core.Text;
 
@@ -17,6 +19,7 @@ public sealed class ChatSession : IDisposable, ITurnRecorder
     private int _cacheSlot = -1;
     private long _cacheStamp;
     private Generator? _current;
+    private Activity? _generation;
 
     internal ChatSession(Gpt4RoIEngine engine, ImageFeatures features, Conversation conversation)
     {
@@ -67,8 +70,56 @@ public sealed class ChatSession : IDisposable, ITurnRecorder
 
         sequence.Recorder = this;
         _current = new Generator(sequence);
+        _generation = TraceGeneration(sequence);
         _engine.Submit(sequence);
         return _current;
+    }
+
+    /// <summary>
+    /// Starts a <see cref="Gpt4RoITelemetry.GenerateSpan"/> for the answer, a child of the caller's span. It is not
+    /// made current (the caller's flow keeps its own span); the decode loop ends it when it records the answer or
+    /// takes the turn back, before the answer's completion is signalled (<see cref="EndGeneration"/>).
+    /// </summary>
+    private static Activity? TraceGeneration(DecodeSequence sequence)
+    {
+        var caller = Activity.Current;
+        var span = Gpt4RoITelemetry.Source.StartActivity(Gpt4RoITelemetry.GenerateSpan);
+        if (span is null)
+        {
+            return null;
+        }
+
+        Activity.Current = caller;
+        span.SetTag("gpt4roi.prompt_tokens", sequence.PromptIds.Length);
+        span.SetTag("gpt4roi.max_new_tokens", sequence.Options.MaxNewTokens);
+        return span;
+    }
+
+    /// <summary>Ends the answer's span (on the decode loop's thread, whose current activity is left as it was).</summary>
+    private void EndGeneration(GenerationResult? result)
+    {
+        var span = Interlocked.Exchange(ref _generation, null);
+        if (span is null)
+        {
+            return;
+        }
+
+        if (result is not null)
+        {
+            span.SetTag("gpt4roi.generated_tokens", result.GeneratedTokenIds.Count);
+            span.SetTag("gpt4roi.reused_prompt_tokens", result.ReusedPromptTokens);
+            span.SetTag("gpt4roi.stop_reason", result.StopReason.ToString());
+            span.SetTag("gpt4roi.prefill_ms", Math.Round(result.PrefillMilliseconds, 3));
+            span.SetTag("gpt4roi.decode_ms", Math.Round(result.DecodeMilliseconds, 3));
+        }
+        else
+        {
+            span.SetStatus(ActivityStatusCode.Error, "not answered (cancelled or failed)");
+        }
+
+        var current = Activity.Current;
+        span.Stop();
+        Activity.Current = current;
     }
 
     /// <summary>Asks a question and waits for the answer (<see cref="StartTurn"/> then its completion).</summary>
@@ -152,11 +203,13 @@ public sealed class ChatSession : IDisposable, ITurnRecorder
         _cacheSlot = outcome.Slot;
         _cacheStamp = outcome.Stamp;
         _engine.LogGenerated(outcome.Result);
+        EndGeneration(outcome.Result);
     }
 
     /// <inheritdoc />
     void ITurnRecorder.TakeBack()
     {
+        EndGeneration(null);
         TakeBackTurn();
         ClearKeyValueCache();
     }

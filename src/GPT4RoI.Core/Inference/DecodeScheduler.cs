@@ -357,6 +357,11 @@ internal sealed class DecodeScheduler : IDisposable
             Volatile.Write(ref _maxBatch, active);
         }
 
+        if (Gpt4RoITelemetry.BatchSize.Enabled)
+        {
+            Gpt4RoITelemetry.BatchSize.Record(active);
+        }
+
         // Answers are handed over after the step is counted: whoever awaits one sees the statistics that include it.
         for (var i = 0; i < finished; i++)
         {

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Diagnostics;
 using System.Threading.Channels;
+using GPT4RoI.Core.Diagnostics;
 using GPT4RoI.Core.Text;
 
 namespace GPT4RoI.Core.Inference;
@@ -21,6 +22,7 @@ internal sealed class DecodeSequence
     private char[] _text = ArrayPool<char>.Shared.Rent(256);
     private int _textLength;
     private int _stopSearchFrom;
+    private readonly long _created = Stopwatch.GetTimestamp();
     private long _prefillStarted;
     private long _firstToken;
     private float[]? _firstLogits;
@@ -87,7 +89,11 @@ internal sealed class DecodeSequence
 
     public int GeneratedCount => _generated.Count;
 
-    public void MarkPrefillStarted() => _prefillStarted = Stopwatch.GetTimestamp();
+    public void MarkPrefillStarted()
+    {
+        _prefillStarted = Stopwatch.GetTimestamp();
+        Gpt4RoITelemetry.QueueWait.Record(Stopwatch.GetElapsedTime(_created, _prefillStarted).TotalSeconds, Gpt4RoITelemetry.DecodeQueue);
+    }
 
     /// <summary>Takes the logits of the sequence's newest position: samples, detokenises, tells its reader; returns true
     /// when the answer is finished; the loop then frees the slot and calls <see cref="Publish"/>.</summary>

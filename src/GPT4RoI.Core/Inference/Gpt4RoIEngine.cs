@@ -163,9 +163,16 @@ public sealed class Gpt4RoIEngine : IDisposable
         EnsureModelUnchanged();
         if (_cache.TryGet(image.Sha256, out var cached))
         {
+            Gpt4RoITelemetry.ImageCacheLookups.Add(1, Gpt4RoITelemetry.CacheHit);
+            Activity.Current?.SetTag(Gpt4RoITelemetry.CacheResultTag, "hit");
             return cached!;
         }
 
+        Gpt4RoITelemetry.ImageCacheLookups.Add(1, Gpt4RoITelemetry.CacheMiss);
+        Activity.Current?.SetTag(Gpt4RoITelemetry.CacheResultTag, "miss");
+        using var span = Gpt4RoITelemetry.Source.StartActivity(Gpt4RoITelemetry.VisionSpan);
+        span?.SetTag("gpt4roi.image.width", image.Width);
+        span?.SetTag("gpt4roi.image.height", image.Height);
         var sw = Stopwatch.StartNew();
         var d = Manifest.Dims;
         var pixels = new float[3 * d.ImageSize * d.ImageSize];
@@ -202,6 +209,8 @@ public sealed class Gpt4RoIEngine : IDisposable
         ArgumentNullException.ThrowIfNull(features);
         var d = Manifest.Dims;
         var n = boxesNorm.Length / 4;
+        using var span = Gpt4RoITelemetry.Source.StartActivity(Gpt4RoITelemetry.RoiAlignSpan);
+        span?.SetTag("gpt4roi.regions", n);
         var output = new float[RoiAlign.OutputLength(n, d.NumLevels, d.RoiSize, d.RegionWidth)];
         var levels = new RoiAlignLevel[d.NumLevels];
         for (var i = 0; i < d.NumLevels; i++)
@@ -226,6 +235,8 @@ public sealed class Gpt4RoIEngine : IDisposable
         var rois = AlignRegions(features, boxesNorm);
         var boxes = boxesNorm.ToArray();
         var names = Manifest.Graphs["region_head"];
+        using var span = Gpt4RoITelemetry.Source.StartActivity(Gpt4RoITelemetry.RegionHeadSpan);
+        span?.SetTag("gpt4roi.regions", n);
         using var roiValue = CreateFloatTensor(rois, [n, d.NumLevels, d.RoiSize, d.RoiSize, d.RegionWidth]);
         using var boxValue = CreateFloatTensor(boxes, [n, 4]);
         var started = Stopwatch.GetTimestamp();
@@ -308,9 +319,20 @@ public sealed class Gpt4RoIEngine : IDisposable
     /// <summary>Hands a sequence to the decode loop.</summary>
     internal void Submit(DecodeSequence sequence) => _scheduler.Submit(sequence);
 
-    internal void LogGenerated(GenerationResult result) =>
+    internal void LogGenerated(GenerationResult result)
+    {
         Logs.Generated(_logger, result.GeneratedTokenIds.Count, result.PromptTokenIds.Count, result.ReusedPromptTokens,
             (long)(result.PrefillMilliseconds + result.DecodeMilliseconds), result.StopReason.ToString());
+        var generated = result.GeneratedTokenIds.Count;
+        Gpt4RoITelemetry.TokensGenerated.Add(generated);
+        Gpt4RoITelemetry.PromptTokens.Add(result.PromptTokenIds.Count - result.ReusedPromptTokens);
+        Gpt4RoITelemetry.GenerationDuration.Record((result.PrefillMilliseconds + result.DecodeMilliseconds) / 1000);
+        // Tokens after the first over the time they took (the first token's time is the prefill).
+        if (generated > 1 && result.DecodeMilliseconds > 0)
+        {
+            Gpt4RoITelemetry.TokensPerSecond.Record((generated - 1) / (result.DecodeMilliseconds / 1000));
+        }
+    }
 
     private void CopyEmbedding(int id, Span<float> destination)
     {

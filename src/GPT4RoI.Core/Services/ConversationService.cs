@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using GPT4RoI.Core.Diagnostics;
 using GPT4RoI.Core.Errors;
 using GPT4RoI.Core.Imaging;
 using GPT4RoI.Core.Inference;
@@ -18,6 +19,7 @@ public sealed class ConversationService(Gpt4RoIEngine engine, ImageLimits imageL
         string question, IReadOnlyList<BoundingBox> regions, GenerationOptions? options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(history);
+        using var span = Gpt4RoITelemetry.Source.StartActivity(Gpt4RoITelemetry.ConversationTurnSpan);
         var total = Stopwatch.StartNew();
         using var decoded = ImageDecoder.Decode(image, imageName, imageLimits);
         using var session = engine.StartSession(decoded, cancellationToken: cancellationToken);
@@ -28,7 +30,10 @@ public sealed class ConversationService(Gpt4RoIEngine engine, ImageLimits imageL
 
         var replayMs = total.Elapsed.TotalMilliseconds;
         var first = session.Boxes.Count + 1;
+        span?.SetTag("gpt4roi.turn", session.Conversation.Turns.Count + 1);
+        span?.SetTag("gpt4roi.regions", regions.Count);
         var result = session.Ask(question, regions, options, cancellationToken: cancellationToken);
+        span?.SetTag("gpt4roi.generated_tokens", result.GeneratedTokenIds.Count);
         return new ConversationTurnResult(first, result, replayMs, total.Elapsed.TotalMilliseconds);
     }
 }

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using GPT4RoI.Core.Contracts;
+using GPT4RoI.Core.Diagnostics;
 using GPT4RoI.Core.Errors;
 using GPT4RoI.Core.Imaging;
 using GPT4RoI.Core.Inference;
@@ -17,6 +18,8 @@ public sealed class JobRunner(Gpt4RoIEngine engine, ImageLimits imageLimits)
         IProgress<string>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(manifest);
+        using var span = Gpt4RoITelemetry.Source.StartActivity(Gpt4RoITelemetry.JobSpan);
+        span?.SetTag("gpt4roi.tasks", manifest.Tasks.Count);
         var total = Stopwatch.StartNew();
         using var image = ImageDecoder.Decode(imageBytes, imageName, imageLimits);
         var decodeMs = total.Elapsed.TotalMilliseconds;

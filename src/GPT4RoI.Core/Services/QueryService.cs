@@ -1,5 +1,7 @@
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using GPT4RoI.Core.Contracts;
+using GPT4RoI.Core.Diagnostics;
 using GPT4RoI.Core.Errors;
 using GPT4RoI.Core.Imaging;
 using GPT4RoI.Core.Inference;
@@ -22,9 +24,20 @@ public sealed class QueryService(Gpt4RoIEngine engine, ImageLimits imageLimits, 
     public async Task<QueryAnswer> AskAsync(QueryInput input, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(input);
-        using var lease = await admission.EnterAsync(cancellationToken).ConfigureAwait(false);
-        var turn = await Task.Run(() => Start(input, cancellationToken), CancellationToken.None).ConfigureAwait(false);
-        return turn.Answer(await turn.Generator.Completion.ConfigureAwait(false));
+        using var span = StartSpan(input, stream: false);
+        try
+        {
+            using var lease = await EnterAsync(cancellationToken).ConfigureAwait(false);
+            var turn = await Task.Run(() => Start(input, cancellationToken), CancellationToken.None).ConfigureAwait(false);
+            var answer = turn.Answer(await turn.Generator.Completion.ConfigureAwait(false));
+            span?.SetTag("gpt4roi.generated_tokens", answer.GeneratedTokens);
+            return answer;
+        }
+        catch (Exception ex) when (span is not null)
+        {
+            Fail(span, ex);
+            throw;
+        }
     }
 
     /// <summary>
@@ -37,15 +50,25 @@ public sealed class QueryService(Gpt4RoIEngine engine, ImageLimits imageLimits, 
     public async IAsyncEnumerable<QueryEvent> StreamAsync(QueryInput input, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(input);
-        var lease = await admission.EnterAsync(cancellationToken).ConfigureAwait(false);
+        using var span = StartSpan(input, stream: true);
+        IDisposable lease;
         Turn turn;
         try
         {
-            turn = await Task.Run(() => Start(input, cancellationToken), CancellationToken.None).ConfigureAwait(false);
+            lease = await EnterAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                turn = await Task.Run(() => Start(input, cancellationToken), CancellationToken.None).ConfigureAwait(false);
+            }
+            catch
+            {
+                lease.Dispose();
+                throw;
+            }
         }
-        catch
+        catch (Exception ex) when (span is not null)
         {
-            lease.Dispose();
+            Fail(span, ex);
             throw;
         }
 
@@ -59,7 +82,29 @@ public sealed class QueryService(Gpt4RoIEngine engine, ImageLimits imageLimits, 
             }
         }
 
-        yield return new QueryCompleted(turn.Answer(await turn.Generator.Completion.ConfigureAwait(false)));
+        var answer = turn.Answer(await turn.Generator.Completion.ConfigureAwait(false));
+        span?.SetTag("gpt4roi.generated_tokens", answer.GeneratedTokens);
+        yield return new QueryCompleted(answer);
+    }
+
+    private static Activity? StartSpan(QueryInput input, bool stream)
+    {
+        var span = Gpt4RoITelemetry.Source.StartActivity(Gpt4RoITelemetry.QuerySpan);
+        span?.SetTag("gpt4roi.regions", input.Regions.Count);
+        span?.SetTag("gpt4roi.stream", stream);
+        return span;
+    }
+
+    private static void Fail(Activity span, Exception ex) =>
+        span.SetStatus(ActivityStatusCode.Error, ex is Gpt4RoIException g ? g.Code.ToString() : ex.GetType().Name);
+
+    /// <summary>Admission, with the time it took recorded as <see cref="Gpt4RoITelemetry.QueueWait"/>.</summary>
+    private async Task<IDisposable> EnterAsync(CancellationToken cancellationToken)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var lease = await admission.EnterAsync(cancellationToken).ConfigureAwait(false);
+        Gpt4RoITelemetry.QueueWait.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, Gpt4RoITelemetry.AdmissionQueue);
+        return lease;
     }
 
     /// <summary>Decodes and encodes the image and starts the answer.</summary>

@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Mvc;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.Logging;
+using Microsoft.Net.Http.Headers;
 
 namespace GPT4RoI.Functions.Functions;
 
@@ -94,6 +95,25 @@ public sealed class SessionFunctions(ISessionService sessions, HttpRequestReader
                 status_url = links.Status,
                 turns_url = links.Turns,
             }, ContractJson.Options);
+        });
+
+    /// <summary><c>GET /api/sessions/{id}/image</c>: the session's image as uploaded (while the session keeps it), so a
+    /// browser that did not keep it can show the conversation again.</summary>
+    [Function("GetSessionImage")]
+    public Task<IActionResult> GetImageAsync(
+        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "sessions/{id}/image")] HttpRequest request,
+        string id, CancellationToken cancellationToken) =>
+        HttpEndpoint.RunAsync(request, logger, async () =>
+        {
+            var image = await sessions.GetImageAsync(id, cancellationToken).ConfigureAwait(false);
+            var headers = request.HttpContext.Response.Headers;
+            // The image of a session never changes; it is the user's, so no shared caches.
+            headers.CacheControl = "private, max-age=3600";
+            headers.XContentTypeOptions = "nosniff";
+            return new FileContentResult(image.Content.ToArray(), image.ContentType)
+            {
+                EntityTag = new EntityTagHeaderValue($"\"{image.Sha256}\""),
+            };
         });
 
     /// <summary><c>DELETE /api/sessions/{id}</c>: ends the session; the transcript stays as a tombstone.</summary>

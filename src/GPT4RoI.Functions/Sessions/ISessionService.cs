@@ -17,6 +17,9 @@ public interface ISessionService
     /// <summary>The transcript and the orchestration's state.</summary>
     Task<SessionView> GetAsync(string id, DurableTaskClient client, CancellationToken ct);
 
+    /// <summary>The session's image, while it is kept (not after the session expired or was deleted).</summary>
+    Task<SessionImage> GetImageAsync(string id, CancellationToken ct);
+
     /// <summary>Ends a session: tombstones the transcript, stops the orchestration, deletes the image.</summary>
     Task DeleteAsync(string id, DurableTaskClient client, CancellationToken ct);
 }

@@ -87,9 +87,29 @@ public sealed class SessionService(SessionStore store, IOptions<FunctionsOptions
             throw NotFound(id);
         }
 
-        var instance = await client.GetInstanceAsync(id, getInputsAndOutputs: false, ct).ConfigureAwait(false);
+        // The custom status comes only with the inputs and outputs (both small: ids, questions, boxes).
+        var instance = await client.GetInstanceAsync(id, getInputsAndOutputs: true, ct).ConfigureAwait(false);
         var custom = instance?.SerializedCustomStatus is { } s ? JsonSerializer.Deserialize<JsonElement>(s) : (JsonElement?)null;
         return new SessionView(read.Transcript, instance?.RuntimeStatus.ToString(), custom);
+    }
+
+    /// <inheritdoc />
+    public async Task<SessionImage> GetImageAsync(string id, CancellationToken ct)
+    {
+        if (!SessionNames.IsValidId(id) || await store.ReadAsync(id, ct).ConfigureAwait(false) is not { } read || read.Transcript.State == SessionStates.Deleted)
+        {
+            throw NotFound(id);
+        }
+
+        var gone = new Gpt4RoIException(ErrorCode.ImageMissing, read.Transcript.State == SessionStates.Expired
+            ? $"session {id} expired at {read.Transcript.ExpiredUtc:O}; its image was deleted"
+            : $"the image of session {id} is gone");
+        if (read.Transcript.State == SessionStates.Expired || await store.ReadImageAsync(id, ct).ConfigureAwait(false) is not { } bytes)
+        {
+            throw gone;
+        }
+
+        return new SessionImage(bytes, ImageDecoder.ContentTypeOf(bytes.Span) ?? "application/octet-stream", read.Transcript.Image.Sha256);
     }
 
     /// <inheritdoc />

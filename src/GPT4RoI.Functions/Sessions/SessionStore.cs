@@ -81,6 +81,19 @@ public sealed class SessionStore(StorageClients storage, ConversationService con
         }
     }
 
+    /// <summary>The session's image bytes, or null when the blob is gone.</summary>
+    public async Task<ReadOnlyMemory<byte>?> ReadImageAsync(string id, CancellationToken ct = default)
+    {
+        try
+        {
+            return (await storage.Sessions.GetBlobClient(SessionNames.Image(id)).DownloadContentAsync(ct).ConfigureAwait(false)).Value.Content.ToMemory();
+        }
+        catch (RequestFailedException ex) when (ex.Status == 404)
+        {
+            return null;
+        }
+    }
+
     public async Task DeleteImageAsync(string id, CancellationToken ct = default) =>
         await storage.Sessions.GetBlobClient(SessionNames.Image(id)).DeleteIfExistsAsync(cancellationToken: ct).ConfigureAwait(false);
 

@@ -7,7 +7,7 @@
 // session's recorded answer is what stays. When the health JSON says "session_streaming": true, the session
 // calls are asked for server-sent events instead and the extra query is skipped.
 
-import { ApiError, createSession, deleteSession, getHealth, getSession, streamQuery, submitTurn } from './modules/api.js';
+import { ApiError, createSession, deleteSession, getHealth, getSession, getSessionImage, streamQuery, submitTurn } from './modules/api.js';
 import { checkQuestion, formatBox, boxWidth, boxHeight, regionColor, regionFromDetail, regionTag, renumberAfterDelete } from './modules/boxes.js';
 import { el, insertAtCursor, renderChips, renderTranscript, turnItem } from './modules/chat.js';
 import { limits, polling } from './modules/config.js';
@@ -579,6 +579,21 @@ async function resume(id) {
       image = await readImage(new File([saved.blob], saved.name || 'image', { type: saved.type || saved.blob.type }));
     } catch {
       image = null;
+    }
+  }
+  if (!image && state.session.state === 'active') {
+    // Not kept by this browser: take it from the session, if it is the transcript's image.
+    try {
+      const blob = await getSessionImage(id);
+      const candidate = await readImage(new File([blob], transcript.image?.source?.split('/').pop() || 'image', { type: blob.type }));
+      if (candidate.sha256 === transcript.image?.sha256) {
+        image = candidate;
+        store.saveImage(id, image);
+      } else {
+        URL.revokeObjectURL(candidate.url);
+      }
+    } catch {
+      image = null; // expired or gone: the user is asked for the file below
     }
   }
   if (image) {

@@ -153,6 +153,12 @@ export async function getSession(id, { signal } = {}) {
   return response.json();
 }
 
+/** GET /api/sessions/{id}/image → the session's image (a Blob), while the session keeps it (404/410 otherwise). */
+export async function getSessionImage(id, { signal } = {}) {
+  const response = await send(`sessions/${encodeURIComponent(id)}/image`, { signal });
+  return response.blob();
+}
+
 /** DELETE /api/sessions/{id} → 204. */
 export async function deleteSession(id) {
   await send(`sessions/${encodeURIComponent(id)}`, { method: 'DELETE' });

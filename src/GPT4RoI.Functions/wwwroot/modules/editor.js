@@ -111,7 +111,14 @@ export class BoxEditor extends EventTarget {
 
   addCentredBox() {
     if (!this.image) return -1;
-    return this.addBox(centredBox(this.image.naturalWidth, this.image.naturalHeight));
+    const w = this.image.naturalWidth;
+    const h = this.image.naturalHeight;
+    // A new box never lands exactly on another one: step it down and right until it is free.
+    let box = centredBox(w, h);
+    const step = Math.max(4, Math.round(Math.min(w, h) / 40));
+    const taken = (b) => [...this.committed.map((r) => r.box), ...this.drafts.map((d) => d.box)].some((o) => o.every((v, i) => v === b[i]));
+    for (let k = 0; k < 16 && taken(box); k++) box = moveBox(box, step, step, w, h);
+    return this.addBox(box);
   }
 
   deleteDraft(i) {
@@ -213,7 +220,9 @@ export class BoxEditor extends EventTarget {
     };
 
     this.committed.forEach((r) => drawOne(r.box, r.region, { locked: true, selected: false }));
-    this.drafts.forEach((d, i) => drawOne(d.box, this.regionOf(i), { locked: false, selected: i === this.selected }));
+    // The selected box last, so its outline and handles are on top of any box it overlaps.
+    this.drafts.forEach((d, i) => i !== this.selected && drawOne(d.box, this.regionOf(i), { locked: false, selected: false }));
+    if (this.drafts[this.selected]) drawOne(this.drafts[this.selected].box, this.regionOf(this.selected), { locked: false, selected: true });
     if (this.drag?.mode === 'draw' && this.drag.box) {
       drawOne(this.drag.box, this.regionOf(this.drafts.length), { locked: false, selected: false });
     }

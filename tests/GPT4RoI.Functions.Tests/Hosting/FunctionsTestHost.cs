@@ -15,7 +15,7 @@ namespace GPT4RoI.Functions.Tests.Hosting;
 /// The Functions app's HTTP layer in this process, on a real socket: Kestrel on a free loopback port routes
 /// <c>/api/{route}</c> to the same function methods the Functions host calls, found the way the worker SDK finds them
 /// (every <c>[Function]</c> method with an <c>[HttpTrigger]</c> parameter: its methods and route), over the app's
-/// services (<see cref="AzuriteFixture.BuildServices"/>: the real engine on the tiny model, real Azurite storage). A
+/// services (<c>AzuriteFixture.BuildServices</c>: the real engine on the tiny model, real Azurite storage). A
 /// <c>[DurableClient]</c> parameter gets the client of an in-process durable host that runs the real session
 /// orchestrator and activities. The function's <see cref="IActionResult"/> is executed by ASP.NET Core MVC, as the
 /// ASP.NET Core integration does. Not simulated: authorization levels (function keys are the host's job).

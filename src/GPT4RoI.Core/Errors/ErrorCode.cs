@@ -61,4 +61,8 @@ public enum ErrorCode
 
     /// <summary>An unexpected failure inside the service (a bug or an outage); the logs hold the details.</summary>
     Internal,
+
+    /// <summary>The detector folder is missing or fails validation, or its graph gave output that does not match its
+    /// manifest (shape, class count, every score NaN).</summary>
+    DetectorError,
 }

@@ -62,15 +62,20 @@ public sealed class OrtModel : IDisposable
         }
     }
 
-    private static (SessionOptions, string) CreateSessionOptions(EngineOptions options, ILogger logger)
+    private static (SessionOptions, string) CreateSessionOptions(EngineOptions options, ILogger logger) =>
+        CreateSessionOptions(options.ForceCpu, options.CudaDeviceId, options.IntraOpThreads, logger);
+
+    /// <summary>Session options with the CUDA provider, or the CPU when forced or when CUDA cannot be used (logged with
+    /// the reason); also used by the detector, so both pick their provider the same way.</summary>
+    internal static (SessionOptions Options, string Provider) CreateSessionOptions(bool forceCpu, int cudaDeviceId, int intraOpThreads, ILogger logger)
     {
         var so = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
-        if (options.IntraOpThreads > 0)
+        if (intraOpThreads > 0)
         {
-            so.IntraOpNumThreads = options.IntraOpThreads;
+            so.IntraOpNumThreads = intraOpThreads;
         }
 
-        if (options.ForceCpu)
+        if (forceCpu)
         {
             Logs.ProviderForcedCpu(logger);
             return (so, "CPU");
@@ -83,8 +88,8 @@ public sealed class OrtModel : IDisposable
         env.EnvLogLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL;
         try
         {
-            so.AppendExecutionProvider_CUDA(options.CudaDeviceId);
-            Logs.ProviderCuda(logger, options.CudaDeviceId);
+            so.AppendExecutionProvider_CUDA(cudaDeviceId);
+            Logs.ProviderCuda(logger, cudaDeviceId);
             return (so, "CUDA");
         }
         catch (Exception ex) when (ex is OnnxRuntimeException or EntryPointNotFoundException or DllNotFoundException)
@@ -92,9 +97,9 @@ public sealed class OrtModel : IDisposable
             // The CUDA provider needs CUDA 13 + cuDNN 9 libraries, or the GPU package of ONNX Runtime.
             so.Dispose();
             so = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
-            if (options.IntraOpThreads > 0)
+            if (intraOpThreads > 0)
             {
-                so.IntraOpNumThreads = options.IntraOpThreads;
+                so.IntraOpNumThreads = intraOpThreads;
             }
 
             Logs.CudaFallback(logger, FirstLine(ex.Message));
@@ -106,7 +111,7 @@ public sealed class OrtModel : IDisposable
         }
     }
 
-    private static string FirstLine(string s)
+    internal static string FirstLine(string s)
     {
         var i = s.IndexOf('\n', StringComparison.Ordinal);
         return i < 0 ? s : s[..i];

@@ -178,7 +178,7 @@ public static class DetectionDecoder
                 }
             }
 
-            var detections = new List<Detection>(kept);
+            var detections = new List<DetectedObject>(kept);
             for (var q = 0; q < kept; q++)
             {
                 var i = keep[q];
@@ -193,7 +193,7 @@ public static class DetectionDecoder
 
                 var classId = (int)c.Class[i];
                 var label = classId >= 0 && classId < classNames.Count ? classNames[classId] : classId.ToString(CultureInfo.InvariantCulture);
-                detections.Add(new Detection(new BoundingBox(bx1, by1, bx2, by2), c.Score[i], classId, label,
+                detections.Add(new DetectedObject(new BoundingBox(bx1, by1, bx2, by2), c.Score[i], classId, label,
                     new BoundingBox(c.X1[i], c.Y1[i], c.X2[i], c.Y2[i]), c.Row(i)));
             }
 

@@ -5,7 +5,7 @@ namespace GPT4RoI.Core.Detection;
 public sealed record DetectionResult
 {
     /// <summary>The kept detections, score descending (ties: lower anchor first); may be empty.</summary>
-    public required IReadOnlyList<Detection> Detections { get; init; }
+    public required IReadOnlyList<DetectedObject> Detections { get; init; }
 
     /// <summary>Where the image sat in the detector input.</summary>
     public required LetterboxGeometry Geometry { get; init; }

@@ -87,7 +87,7 @@ public sealed class DetectorGoldenTests(DetectorFixture fixture, ITestOutputHelp
     }
 
     /// <summary>Same count, labels and order; boxes and scores within the tolerances. Returns the largest box difference.</summary>
-    internal static double AssertSameDetections(JsonElement expected, IReadOnlyList<Core.Detection.Detection> actual, double boxTolerance,
+    internal static double AssertSameDetections(JsonElement expected, IReadOnlyList<Core.Detection.DetectedObject> actual, double boxTolerance,
         double scoreTolerance, bool sameAnchor)
     {
         Assert.Equal(expected.GetArrayLength(), actual.Count);

@@ -9,4 +9,4 @@ namespace GPT4RoI.Core.Detection;
 /// <param name="Label">The class name, or the id in digits when it is outside <c>class_names</c>.</param>
 /// <param name="InputBox">The box in pixels of the detector input (xyxy, not clipped).</param>
 /// <param name="Anchor">The anchor (yolo) or row (decoded) the detection came from.</param>
-public sealed record Detection(BoundingBox Box, float Score, int ClassId, string Label, BoundingBox InputBox, int Anchor);
+public sealed record DetectedObject(BoundingBox Box, float Score, int ClassId, string Label, BoundingBox InputBox, int Anchor);

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using GPT4RoI.Core.Contracts;
 using GPT4RoI.Core.Errors;
+using GPT4RoI.Core.Services;
 using GPT4RoI.Functions.Functions;
 using GPT4RoI.Functions.Http;
 using GPT4RoI.Functions.Sessions;
@@ -49,7 +50,8 @@ public sealed class SessionTests(AzuriteFixture fx)
             SessionPollInterval = TimeSpan.FromMilliseconds(50),
             SessionTurnsPerHistory = turnsPerHistory,
         }), NullLogger<SessionService>.Instance),
-            fx.Services.GetRequiredService<HttpRequestReader>(), fx.Services.GetRequiredService<InboxImages>(), NullLogger<SessionFunctions>.Instance);
+            fx.Services.GetRequiredService<HttpRequestReader>(), fx.Services.GetRequiredService<InboxImages>(),
+            fx.Services.GetRequiredService<Lazy<DescribeService>>(), NullLogger<SessionFunctions>.Instance);
 
     private static HttpRequest Json(string body, string path = "/api/sessions") => HttpTestRequests.Json(body, path);
 

@@ -100,6 +100,23 @@ public sealed class DescribeService(Gpt4RoIEngine engine, Detector detector, Ima
         return (detection, selected, skipped);
     }
 
+    /// <summary>Decodes an image and runs the detector: the detected objects (no answers) a conversation can take as its
+    /// first regions, numbered from 1 in detection order, after the same filters as a description.</summary>
+    /// <exception cref="Gpt4RoIException">The image was refused or the detector failed.</exception>
+    public IReadOnlyList<DescribedObject> DetectRegions(ReadOnlyMemory<byte> imageBytes, string imageName, double? minScore = null)
+    {
+        using var image = ImageDecoder.Decode(imageBytes, imageName, imageLimits);
+        var (_, selected, _) = Detect(image, minScore);
+        return selected.Select((d, i) => new DescribedObject
+        {
+            Index = i + 1,
+            Box = [d.Box.X1, d.Box.Y1, d.Box.X2, d.Box.Y2],
+            Label = d.Label,
+            ClassId = d.ClassId,
+            Score = d.Score,
+        }).ToList();
+    }
+
     private Run Start(DecodedImage image, string? question, GenerationOptions generation, double? minScore, double decodeMs, Stopwatch total,
         CancellationToken cancellationToken)
     {

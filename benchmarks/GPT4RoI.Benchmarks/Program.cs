@@ -34,6 +34,7 @@ public static class Program
         ["P5"] = null, // multi-turn: turn-2 / turn-1 latency
         ["P6"] = null, // end-to-end glue vs the sum of the ONNX Runtime runs
         ["P7"] = null, // 8 / 32 concurrent questions vs sequential; cold start vs load + warm query
+        [P8DetectorNms.Id] = P8DetectorNms.Run,
     };
 
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };

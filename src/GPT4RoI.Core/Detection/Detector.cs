@@ -138,6 +138,34 @@ public sealed class Detector : IDisposable
         }
     }
 
+    /// <summary>The graph's raw output for an image (the <see cref="DetectorOutputLayout.Yolo"/> layout only), and where the
+    /// image sat in the input: for tools that time or check the post-processing on its own
+    /// (<see cref="DetectionDecoder.DecodeYolo"/>).</summary>
+    /// <exception cref="DetectorException">The detector is not of the yolo layout.</exception>
+    public float[] RawOutput(Image<Rgb24> image, out LetterboxGeometry geometry)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        if (Manifest.Output.Layout != DetectorOutputLayout.Yolo)
+        {
+            throw new DetectorException("raw outputs are read from yolo-layout detectors only");
+        }
+
+        var size = Manifest.InputSize;
+        var count = 3 * size * size;
+        var pixels = ArrayPool<float>.Shared.Rent(count);
+        try
+        {
+            geometry = DetectorPreprocessor.Write(image, Manifest.Preprocess, pixels.AsSpan(0, count));
+            using var input = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, pixels.AsMemory(0, count), [1, 3, size, size]);
+            using var outputs = _session.Run(_runOptions, _inputNames, [input], _outputNames);
+            return outputs[0].GetTensorDataAsSpan<float>().ToArray();
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(pixels);
+        }
+    }
+
     /// <summary>Post-processes the graph's outputs (in <see cref="DetectorOutputSpec.OutputNames"/> order), checking
     /// their shapes against the manifest.</summary>
     /// <exception cref="DetectorException">A shape or element type does not match the manifest, or every score is NaN.</exception>

@@ -117,6 +117,23 @@ public sealed class DescribeCommandTests : IDisposable
         Assert.Contains("region1\tsquare", err, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Batch_DetectManifest_WritesEachDetectionWithItsAnswer()
+    {
+        File.Copy(Golden("03_tall_png"), Path.Combine(_tmp, "scene.png"));
+        var manifest = Path.Combine(_tmp, "detect.json");
+        File.WriteAllText(manifest, """{ "image": "scene.png", "regions": "detect", "question": "What color is <region1>?" }""");
+        var outDir = Path.Combine(_tmp, "out");
+
+        var (code, _, err) = Run("", "batch", manifest, "--out", outDir);
+
+        Assert.True(code == 0, err);
+        using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "detect.result.json")));
+        var o = Assert.Single(doc.RootElement.GetProperty("objects").EnumerateArray());
+        Assert.Equal("square", o.GetProperty("label").GetString());
+        Assert.Equal("red", o.GetProperty("answer").GetString());
+    }
+
     public void Dispose()
     {
         try

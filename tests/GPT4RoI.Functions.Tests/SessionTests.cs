@@ -126,6 +126,27 @@ public sealed class SessionTests(AzuriteFixture fx)
     }
 
     [Fact]
+    public async Task Create_Detect_DetectedRegionIsNamedInLaterTurns()
+    {
+        await using var host = await StartHostAsync();
+        var service = Service();
+        var image = File.ReadAllBytes(Path.Combine(TinyDetector.CaseDir("03_tall_png"), "image.png"));
+
+        var created = await service.CreateAsync(Multipart(image, """{"question": "What is <region1>?", "detect": true}"""), host.Client, default);
+
+        Assert.Equal(201, Status(created));
+        var v = Value(created);
+        Assert.Equal("square", v.GetProperty("detections")[0].GetProperty("label").GetString());
+        Assert.Equal(1, v.GetProperty("detections")[0].GetProperty("index").GetInt32());
+        Assert.Equal("a red square", v.GetProperty("turn").GetProperty("answer").GetString());
+        // A later turn names the detected region as <region1> next to a new box (the square is at y 121..185).
+        var t2 = await TurnAsync(service, host.Client, v.GetProperty("id").GetString()!,
+            """{"question": "Where is <region2> relative to <region1>?", "regions": [[100, 450, 200, 550]]}""");
+        Assert.Equal(200, Status(t2));
+        Assert.Equal("below", Value(t2).GetProperty("answer").GetString());
+    }
+
+    [Fact]
     public async Task ContinueAsNew_EveryTwoTurns_KeepsQueuedTurnsAndOrder()
     {
         await using var host = await StartHostAsync();

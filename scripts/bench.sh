@@ -7,7 +7,7 @@
 #
 #   bash scripts/bench.sh [P1 P2 ... | all] [--quick] [--threads 1,2] [--out DIR] [--keep-inputs]
 #
-#   P1 .. P7       benchmarks to run (default: P1 P2; `all` = P1..P7; P4..P7 compare C# figures with each other, no Python side)
+#   P1 .. P8       benchmarks to run (default: P1 P2; `all` = P1..P8; P4..P7 compare C# figures with each other, no Python side)
 #   --quick        smoke test: one case per benchmark, 1 thread, 1 warm-up + 3 short iterations (figures not meaningful)
 #   --threads L    comma-separated thread counts, the same on both sides (default: 1 and the number of CPUs)
 #   --out DIR      run folder (default: a new folder under ${TMPDIR:-/tmp}); python.json, csharp.json, report.txt
@@ -31,8 +31,8 @@ out=""
 keep=0
 while [[ $# -gt 0 ]]; do
   case "$1" in
-    P[1-7]|p[1-7]) benches+=("${1^^}") ;;
-    all) benches+=(P1 P2 P3 P4 P5 P6 P7) ;;
+    P[1-8]|p[1-8]) benches+=("${1^^}") ;;
+    all) benches+=(P1 P2 P3 P4 P5 P6 P7 P8) ;;
     --quick) quick=1 ;;
     --threads) threads="${2:?--threads needs a value}"; shift ;;
     --out) out="${2:?--out needs a folder}"; shift ;;

@@ -34,6 +34,7 @@ public static class Program
         [P5Glue.Id] = P5Glue.Run,
         [P6Concurrency.Id] = P6Concurrency.Run,
         [P7ColdStart.Id] = P7ColdStart.Run,
+        [P8DetectorNms.Id] = P8DetectorNms.Run,
     };
 
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };

@@ -307,6 +307,36 @@ def p7(py: Optional[dict], cs: Optional[dict]) -> Tuple[List[str], List[Row]]:
     return out, summary
 
 
+def p8(py: Optional[dict], cs: Optional[dict]) -> Tuple[List[str], List[Row]]:
+    out = ["## P8 Detector decode + class-aware NMS (tiny detector raw outputs of fresh scenes; a dense 10,000-anchor output)", ""]
+    if not py or not cs or cs.get("not_implemented"):
+        return out + ["(missing results: run `bash scripts/bench.sh P8`)"], []
+    n = py["settings"]["scenes"]
+    checks = cs.get("checks", {})
+    out += ["C#: DetectionDecoder.DecodeYolo (vectorised best class, sorted keys, candidates capped at 3000, vectorised",
+            "IoU pass over float64 boxes), one thread. Reference: models/gpt4roi_ref/detector_postprocess.py postprocess",
+            "(numpy), and the torchvision.ops.batched_nms variant; torch at 1 thread. Per scene = one pass over all "
+            f"{n} scenes / {n}.",
+            f"Same kept anchors as the reference on {checks.get('scenes_same_anchors', '?')} of {n} scenes "
+            f"({checks.get('scenes_differing', '?')} differ); dense: {checks.get('dense_kept', '?')} kept, "
+            f"{checks.get('dense_kept_also_in_reference', '?')} of them also kept by the uncapped reference, "
+            f"{checks.get('dense_capped_candidates', '?')} candidates dropped by the cap.", ""]
+    rows, summary = [], []
+    for case, impl in (("scenes", "Scenes"), ("dense_10000", "Dense10000")):
+        c = find(cs["results"], impl=impl) or {}
+        cm, cmin = c.get("median_s"), c.get("min_s")
+        if case == "scenes" and cm is not None:
+            cm, cmin = cm / n, (cmin / n if cmin is not None else None)
+        for base in ("numpy_reference", "torchvision_batched_nms"):
+            r = find(py["results"], case=case, impl=base) or {}
+            rt = ratio(r.get("median_s"), cm)
+            rows.append([case, base, ms(cm), ms(r.get("median_s")), f"{fx(rt)} ({fx(ratio(r.get('min_s'), cmin))})"])
+            summary.append({"benchmark": "P8", "case": f"{case} vs {base}", "baseline": base, "csharp_s": cm,
+                            "baseline_s": r.get("median_s"), "ratio": rt, "goal": None, "max_abs_error": None})
+    out += table(["case", "baseline", "C# per op", "baseline per op", "ratio (min)"], rows)
+    return out, summary
+
+
 REPORTS: Dict[str, Callable[[Optional[dict], Optional[dict]], Tuple[List[str], List[Row]]]] = {
     "P1": p1,
     "P2": p2,
@@ -315,6 +345,7 @@ REPORTS: Dict[str, Callable[[Optional[dict], Optional[dict]], Tuple[List[str], L
     "P5": p5,
     "P6": p6,
     "P7": p7,
+    "P8": p8,
 }
 
 

@@ -139,6 +139,9 @@ class GPT4RoIConfig:
     special_tokens: Optional[Dict[str, str]] = None
     preprocess: str = PREPROCESS_STRETCH
     generation: GenerationConfig = field(default_factory=GenerationConfig)
+    # How detected regions enter the prompt (manifest "detection_prompt"); None = one conversation per region
+    # (the tiny model). See OFFICIAL_CLI_DEMO_DETECTION_PROMPT and docs/model-format.md.
+    detection_prompt: Optional[Dict] = None
 
     @property
     def feature_map_sizes(self) -> List[int]:
@@ -160,7 +163,10 @@ class GPT4RoIConfig:
         return dict(self.special_tokens if self.special_tokens is not None else DEFAULT_SPECIAL_TOKENS)
 
     def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
+        d = dataclasses.asdict(self)
+        if d.get("detection_prompt") is None:
+            d.pop("detection_prompt", None)  # absent, so configs written before the field are unchanged
+        return d
 
     @staticmethod
     def from_dict(d: dict) -> "GPT4RoIConfig":
@@ -173,7 +179,8 @@ class GPT4RoIConfig:
             bos_id=d["bos_id"], eos_id=d["eos_id"], unk_id=d["unk_id"],
             added_tokens=d.get("added_tokens"), special_tokens=d.get("special_tokens"),
             preprocess=d.get("preprocess", PREPROCESS_STRETCH),
-            generation=GenerationConfig(**d["generation"]) if "generation" in d else GenerationConfig())
+            generation=GenerationConfig(**d["generation"]) if "generation" in d else GenerationConfig(),
+            detection_prompt=d.get("detection_prompt"))
 
     def save(self, path: str) -> None:
         with open(path, "w", encoding="utf-8") as f:
@@ -183,6 +190,22 @@ class GPT4RoIConfig:
     def load(path: str) -> "GPT4RoIConfig":
         with open(path, encoding="utf-8") as f:
             return GPT4RoIConfig.from_dict(json.load(f))
+
+
+# The official CLI demo's detection prompt (jshilong/GPT4RoI gpt4roi/cli_demo.py at 71d37c8b5f7d1b062fc22b65892c0f6f09fa1cd5,
+# L48, L64-L76): every detection in the first human turn as one unnamed <bbox>, score > 0.3, normalised sides > 0.02,
+# at most 100 boxes, the first 10 unfiltered when none is left; the user's question follows on the next line.
+OFFICIAL_CLI_DEMO_DETECTION_PROMPT = {
+    "mode": "official_cli_demo",
+    "image_intro": "The <image> describes the entire picture, while <spi_descript> describes specific regions within the image.\n",
+    "regions_placeholder": "<spi_descript>",
+    "region_text": "<bbox>",
+    "region_separator": "",
+    "score_threshold": 0.3,
+    "max_regions": 100,
+    "min_box_side_normalized": 0.02,
+    "fallback_first": 10,
+}
 
 
 def seven_b() -> GPT4RoIConfig:
@@ -197,7 +220,8 @@ def seven_b() -> GPT4RoIConfig:
         llm=LlamaConfig(vocab_size=base + len(TRAINING_ADDED_TOKENS)),
         added_tokens={t: base + i for i, t in enumerate(TRAINING_ADDED_TOKENS)},
         special_tokens=dict(DEFAULT_SPECIAL_TOKENS, pad_token="[PAD]"),
-        preprocess=PREPROCESS_CLIP, generation=demo_generation())
+        preprocess=PREPROCESS_CLIP, generation=demo_generation(),
+        detection_prompt=dict(OFFICIAL_CLI_DEMO_DETECTION_PROMPT))
 
 
 TINY_BASE_VOCAB = 512

@@ -320,6 +320,7 @@ def write_manifest(model: GPT4RoI, out: str, variants: Dict, names: Dict, tokeni
         },
         "generation": {"do_sample": gen.do_sample, "temperature": gen.temperature, "top_k": gen.top_k,
                        "top_p": gen.top_p, "max_new_tokens": gen.max_new_tokens},
+        **({"detection_prompt": dict(cfg.detection_prompt)} if cfg.detection_prompt else {}),
         "tokenizer": tokenizer_spec(cfg, os.path.join(out, "tokenizer.model"), tokenizer_dir),
         "embeddings": {"file": "embed_tokens.bin", "dtype": "float32", "shape": [cfg.llm.vocab_size, cfg.llm.hidden]},
         "graphs": {g: dict(names[g]) for g in names},

@@ -21,7 +21,8 @@ internal static class AskCommand
             Arity = ArgumentArity.ZeroOrMore,
         };
         var json = CommonOptions.Json();
-        var command = new Command("ask", "ask one question about regions of an image") { image, question, regions, json };
+        var detect = Detect();
+        var command = new Command("ask", "ask one question about regions of an image") { image, question, regions, detect, CommonOptions.Detector, json };
         CommonOptions.ApplyGeneration(command);
         command.SetAction(parsed =>
         {
@@ -31,6 +32,12 @@ internal static class AskCommand
             var bytes = CommonOptions.ReadInput(path);
             using var loggers = CommonOptions.CreateLoggers(parsed);
             using var engine = CommonOptions.CreateEngine(parsed, loggers);
+            if (parsed.GetValue(detect))
+            {
+                using var decoded = ImageDecoder.Decode(bytes, path, ImageLimits.Default);
+                boxes = [.. DetectedRegions(parsed, loggers, decoded, console), .. boxes];
+            }
+
             var service = new QueryService(engine, ImageLimits.Default, QueryAdmission.Unbounded);
             var answer = service.AskAsync(new QueryInput(bytes, path, text, boxes, CommonOptions.GenerationFrom(parsed, engine.DefaultGeneration)), console.Cancellation)
                 .GetAwaiter().GetResult();
@@ -38,6 +45,32 @@ internal static class AskCommand
             return ExitCodes.Ok;
         });
         return command;
+    }
+
+    /// <summary><c>--detect</c>: the detected objects become the first regions.</summary>
+    internal static Option<bool> Detect() => new("--detect")
+    {
+        Description = "detect the objects first; they become <region1>, <region2>, … (score descending, listed on stderr), before any --region",
+    };
+
+    /// <summary>Runs the detector (<c>--detector</c>) on a decoded image and lists the regions it gives on standard error.</summary>
+    internal static List<BoundingBox> DetectedRegions(ParseResult parsed, Microsoft.Extensions.Logging.ILoggerFactory loggers, DecodedImage image, CliConsole console)
+    {
+        using var detector = CommonOptions.CreateDetector(parsed, loggers);
+        var detection = detector.Detect(image);
+        var (selected, _) = DetectionPlan.Select(detection.Detections, null, image.Width, image.Height, null, BoxPolicy.Default.MaxRegions);
+        if (selected.Count == 0)
+        {
+            console.Error.WriteLine($"{detector.ModelId}: no objects detected");
+        }
+
+        for (var i = 0; i < selected.Count; i++)
+        {
+            var d = selected[i];
+            console.Error.WriteLine($"region{CommonOptions.Describe(i + 1, d.Label, d.Score, [d.Box.X1, d.Box.Y1, d.Box.X2, d.Box.Y2])}");
+        }
+
+        return [.. selected.Select(d => d.Box)];
     }
 
     /// <summary>Parses <c>x1,y1,x2,y2</c> values; a malformed one is an invalid region naming its number.</summary>

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Text.Json;
 using GPT4RoI.Core.Contracts;
+using GPT4RoI.Core.Detection;
 using GPT4RoI.Core.Errors;
 using GPT4RoI.Core.Imaging;
 using GPT4RoI.Core.Services;
@@ -17,7 +18,7 @@ internal static class BatchCommand
         var inputs = new Argument<string[]>("MANIFEST|DIR") { Description = "box manifests (docs/api.md); a DIR means every *.json in it", Arity = ArgumentArity.OneOrMore };
         var outDir = new Option<DirectoryInfo>("--out") { Description = "where the .result.json / .error.json files go", HelpName = "DIR", Required = true };
         var json = CommonOptions.Json();
-        var command = new Command("batch", "run box manifests; one result (or error) JSON per manifest, progress on stderr") { inputs, outDir, json };
+        var command = new Command("batch", "run box manifests; one result (or error) JSON per manifest, progress on stderr") { inputs, outDir, CommonOptions.Detector, json };
         command.SetAction(parsed =>
         {
             var manifests = Expand(parsed.GetRequiredValue(inputs));
@@ -25,7 +26,10 @@ internal static class BatchCommand
             output.Create();
             using var loggers = CommonOptions.CreateLoggers(parsed);
             using var engine = CommonOptions.CreateEngine(parsed, loggers);
-            var runner = new JobRunner(engine, ImageLimits.Default);
+            // The detector is loaded only when a manifest says "regions": "detect".
+            using var detector = new Lazy<Detector>(() => CommonOptions.CreateDetector(parsed, loggers)).AsDisposable();
+            var runner = new JobRunner(engine, ImageLimits.Default,
+                () => new DescribeService(engine, detector.Value, ImageLimits.Default, QueryAdmission.Unbounded));
             int ok = 0, failed = 0;
             var summary = new List<object>();
             for (var i = 0; i < manifests.Count; i++)
@@ -49,7 +53,7 @@ internal static class BatchCommand
                     summary.Add(new { manifest = path, result = target, status = "ok" });
                     ok++;
                 }
-                catch (Gpt4RoIException ex) when (ex.Code is not ErrorCode.ModelError)
+                catch (Gpt4RoIException ex) when (ex.Code is not (ErrorCode.ModelError or ErrorCode.DetectorError))
                 {
                     var target = Path.Combine(output.FullName, stem + ".error.json");
                     var error = new JobError { RequestId = requestId, Manifest = path, Error = ErrorInfo.From(ex), CreatedUtc = DateTimeOffset.UtcNow };

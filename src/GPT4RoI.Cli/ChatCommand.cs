@@ -10,7 +10,8 @@ internal static class ChatCommand
     public static Command Create(CliConsole console)
     {
         var image = new Argument<string>("IMAGE") { Description = "the image (JPEG, PNG, WebP, BMP, GIF)" };
-        var command = new Command("chat", "interactive: /region x1,y1,x2,y2 adds a box for the next question, /regions lists them, /quit ends") { image };
+        var detect = AskCommand.Detect();
+        var command = new Command("chat", "interactive: /region x1,y1,x2,y2 adds a box for the next question, /regions lists them, /quit ends") { image, detect, CommonOptions.Detector };
         CommonOptions.ApplyGeneration(command);
         command.SetAction(parsed =>
         {
@@ -24,6 +25,12 @@ internal static class ChatCommand
             var pending = new List<BoundingBox>();
             var (stdout, stderr) = (console.Out, console.Error);
             stdout.WriteLine($"{path}: {decoded.Width}x{decoded.Height}. Add boxes with /region x1,y1,x2,y2, then ask about <regionN>. /quit ends.");
+            if (parsed.GetValue(detect))
+            {
+                // The detected objects are the first regions; the first question names them.
+                pending.AddRange(AskCommand.DetectedRegions(parsed, loggers, decoded, console));
+            }
+
             while (!console.Cancellation.IsCancellationRequested)
             {
                 stdout.Write("> ");

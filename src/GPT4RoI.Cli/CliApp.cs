@@ -20,6 +20,7 @@ internal static class CliApp
             AskCommand.Create(console),
             ChatCommand.Create(console),
             BatchCommand.Create(console),
+            DescribeCommand.Create(console),
         };
         foreach (var option in CommonOptions.Global)
         {

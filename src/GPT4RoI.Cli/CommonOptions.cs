@@ -1,5 +1,7 @@
 using System.CommandLine;
+using System.Globalization;
 using GPT4RoI.Core.Contracts;
+using GPT4RoI.Core.Detection;
 using GPT4RoI.Core.Errors;
 using GPT4RoI.Core.Imaging;
 using GPT4RoI.Core.Inference;
@@ -27,6 +29,13 @@ internal static class CommonOptions
 
     /// <summary>Log loading, provider and timings to standard error.</summary>
     public static readonly Option<bool> Verbose = new("--verbose") { Description = "log model loading, the execution provider and timings to stderr", Recursive = true };
+
+    /// <summary>Detector folder; default the tiny detector next to the program.</summary>
+    public static readonly Option<DirectoryInfo?> Detector = new("--detector")
+    {
+        Description = "detector folder (default: $GPT4ROI_DETECTOR, else the shipped tiny detector next to the program)",
+        HelpName = "DIR",
+    };
 
     /// <summary>Options every command takes.</summary>
     public static IEnumerable<Option> Global => [Model, Variant, Cpu, Verbose];
@@ -85,6 +94,22 @@ internal static class CommonOptions
         ForceCpu = parsed.GetValue(Cpu),
         MaxConcurrency = 1,
     }, loggers.CreateLogger<Gpt4RoIEngine>());
+
+    /// <summary>The detector folder to load: <c>--detector</c>, else <c>$GPT4ROI_DETECTOR</c>, else the shipped tiny detector.</summary>
+    public static string DetectorPath(ParseResult parsed) =>
+        parsed.GetValue(Detector)?.FullName
+        ?? (Environment.GetEnvironmentVariable("GPT4ROI_DETECTOR") is { Length: > 0 } env ? env : Path.Combine(AppContext.BaseDirectory, DetectorFolder.DefaultRelativePath));
+
+    /// <summary>Loads the detector the options describe (same provider choice as the engine).</summary>
+    public static Detector CreateDetector(ParseResult parsed, ILoggerFactory loggers) => new(new DetectorOptions
+    {
+        Path = DetectorPath(parsed),
+        ForceCpu = parsed.GetValue(Cpu),
+    }, loggers.CreateLogger<Detector>());
+
+    /// <summary>One line about a detected object: <c>N label score [x1, y1, x2, y2]</c>.</summary>
+    public static string Describe(int index, string label, double score, IReadOnlyList<double> box) =>
+        string.Create(CultureInfo.InvariantCulture, $"{index}\t{label}\t{score:F3}\t[{box[0]:F1}, {box[1]:F1}, {box[2]:F1}, {box[3]:F1}]");
 
     /// <summary>A logger factory writing single lines to standard error.</summary>
     public static ILoggerFactory CreateLoggers(ParseResult parsed)

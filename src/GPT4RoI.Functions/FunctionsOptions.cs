@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using GPT4RoI.Core.Detection;
 using GPT4RoI.Core.Models;
 
 namespace GPT4RoI.Functions;
@@ -13,6 +14,9 @@ public sealed class FunctionsOptions : IValidatableObject
     [Required]
     public string ModelPath { get; set; } = ModelFolder.DefaultRelativePath;
     public string? ModelVariant { get; set; }
+    /// <summary>The detector folder for <c>"regions": "detect"</c> manifests and <c>/api/describe</c>, relative to the app
+    /// or absolute; loaded on first use (<c>Gpt4RoI__DetectorPath</c>).</summary>
+    public string DetectorPath { get; set; } = DetectorFolder.DefaultRelativePath;
     public bool ForceCpu { get; set; }
     /// <summary>Graph runs at once in this instance: 1 for one GPU (with host.json queues.batchSize 1).</summary>
     [Range(1, 64)]

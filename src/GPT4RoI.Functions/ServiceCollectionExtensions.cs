@@ -2,6 +2,7 @@ using Azure.Core;
 using Azure.Identity;
 using Azure.Storage.Blobs;
 using Azure.Storage.Queues;
+using GPT4RoI.Core.Detection;
 using GPT4RoI.Core.Imaging;
 using GPT4RoI.Core.Inference;
 using GPT4RoI.Core.Services;
@@ -48,7 +49,20 @@ public static class ServiceCollectionExtensions
         });
         services.AddSingleton<QueryService>();
         services.AddSingleton<HealthService>();
-        services.AddSingleton<JobRunner>();
+        services.AddSingleton(sp =>
+        {
+            var o = sp.GetRequiredService<IOptions<FunctionsOptions>>().Value;
+            return new Detector(new DetectorOptions
+            {
+                Path = ResolveModelPath(o.DetectorPath) ?? DetectorFolder.DefaultRelativePath,
+                ForceCpu = o.ForceCpu,
+            }, sp.GetRequiredService<ILogger<Detector>>());
+        });
+        services.AddSingleton<DescribeService>();
+        // The detector is loaded on first use: a missing detector folder fails only the requests that need it.
+        services.AddSingleton(sp => new Lazy<DescribeService>(sp.GetRequiredService<DescribeService>));
+        services.AddSingleton(sp => new JobRunner(sp.GetRequiredService<Gpt4RoIEngine>(), sp.GetRequiredService<ImageLimits>(),
+            sp.GetRequiredService<DescribeService>));
         services.AddSingleton<ConversationService>();
         services.AddSingleton<HttpRequestReader>();
         services.AddSingleton<SseWriter>();

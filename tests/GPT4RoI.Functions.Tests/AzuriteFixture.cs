@@ -108,6 +108,7 @@ public sealed class AzuriteFixture : IAsyncLifetime
         {
             ["AzureWebJobsStorage"] = connectionString,
             ["Gpt4RoI:ModelPath"] = TinyModel.Path,
+            ["Gpt4RoI:DetectorPath"] = TinyDetector.Path,
             ["Gpt4RoI:MaxConcurrency"] = "2",
         };
         foreach (var (k, v) in settings)

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using GPT4RoI.Core.Contracts;
 using GPT4RoI.Core.Errors;
+using GPT4RoI.Core.Services;
 using GPT4RoI.Functions.Functions;
 using GPT4RoI.Functions.Http;
 using GPT4RoI.Functions.Sessions;
@@ -49,7 +50,8 @@ public sealed class SessionTests(AzuriteFixture fx)
             SessionPollInterval = TimeSpan.FromMilliseconds(50),
             SessionTurnsPerHistory = turnsPerHistory,
         }), NullLogger<SessionService>.Instance),
-            fx.Services.GetRequiredService<HttpRequestReader>(), fx.Services.GetRequiredService<InboxImages>(), NullLogger<SessionFunctions>.Instance);
+            fx.Services.GetRequiredService<HttpRequestReader>(), fx.Services.GetRequiredService<InboxImages>(),
+            fx.Services.GetRequiredService<Lazy<DescribeService>>(), NullLogger<SessionFunctions>.Instance);
 
     private static HttpRequest Json(string body, string path = "/api/sessions") => HttpTestRequests.Json(body, path);
 
@@ -121,6 +123,27 @@ public sealed class SessionTests(AzuriteFixture fx)
         Assert.Equal(3, g.GetProperty("turns").GetArrayLength());
         Assert.Equal(3, g.GetProperty("turns")[2].GetProperty("regions")[0].GetProperty("region").GetInt32());
         await host.Client.TerminateInstanceAsync(id);
+    }
+
+    [Fact]
+    public async Task Create_Detect_DetectedRegionIsNamedInLaterTurns()
+    {
+        await using var host = await StartHostAsync();
+        var service = Service();
+        var image = File.ReadAllBytes(Path.Combine(TinyDetector.CaseDir("03_tall_png"), "image.png"));
+
+        var created = await service.CreateAsync(Multipart(image, """{"question": "What is <region1>?", "detect": true}"""), host.Client, default);
+
+        Assert.Equal(201, Status(created));
+        var v = Value(created);
+        Assert.Equal("square", v.GetProperty("detections")[0].GetProperty("label").GetString());
+        Assert.Equal(1, v.GetProperty("detections")[0].GetProperty("index").GetInt32());
+        Assert.Equal("a red square", v.GetProperty("turn").GetProperty("answer").GetString());
+        // A later turn names the detected region as <region1> next to a new box (the square is at y 121..185).
+        var t2 = await TurnAsync(service, host.Client, v.GetProperty("id").GetString()!,
+            """{"question": "Where is <region2> relative to <region1>?", "regions": [[100, 450, 200, 550]]}""");
+        Assert.Equal(200, Status(t2));
+        Assert.Equal("below", Value(t2).GetProperty("answer").GetString());
     }
 
     [Fact]

@@ -1,7 +1,9 @@
 using System.Text.Json;
 using GPT4RoI.Core.Contracts;
+using GPT4RoI.Core.Detection;
 using GPT4RoI.Core.Errors;
 using GPT4RoI.Core.Models;
+using GPT4RoI.Core.Services;
 using GPT4RoI.Functions.Functions;
 using GPT4RoI.Functions.Http;
 using GPT4RoI.Functions.Jobs;
@@ -28,8 +30,8 @@ public sealed class StartupTests
         var path = Path.Combine(RepoPaths.Root, "src", "GPT4RoI.Functions", "bin", config, "net10.0", "functions.metadata");
         using var doc = JsonDocument.Parse(File.ReadAllBytes(path));
         var functions = doc.RootElement.EnumerateArray().ToDictionary(f => f.GetProperty("name").GetString()!, f => f.GetProperty("bindings")[0].Clone());
-        Assert.Equal(["AnswerTurn", "CreateSession", "DeleteSession", "ExpireSession", "GetSession", "GetSessionImage", "Health", "JobPoisoned", "ManifestDropped",
-            "OpenApi", "ProcessJob", "Query", "SessionOrchestrator", "SubmitTurn", "WebPage"], functions.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal(["AnswerTurn", "CreateSession", "DeleteSession", "Describe", "ExpireSession", "GetSession", "GetSessionImage", "Health", "JobPoisoned",
+            "ManifestDropped", "OpenApi", "ProcessJob", "Query", "SessionOrchestrator", "SubmitTurn", "WebPage"], functions.Keys.Order(StringComparer.Ordinal));
 
         Assert.Equal("blobTrigger", functions["ManifestDropped"].GetProperty("type").GetString());
         Assert.Equal("inbox/{name}", functions["ManifestDropped"].GetProperty("path").GetString());
@@ -43,6 +45,10 @@ public sealed class StartupTests
         Assert.Equal("Function", functions["Query"].GetProperty("authLevel").GetString());
         Assert.Equal("post", functions["Query"].GetProperty("methods")[0].GetString());
         Assert.Equal("health", functions["Health"].GetProperty("route").GetString());
+        Assert.Equal("httpTrigger", functions["Describe"].GetProperty("type").GetString());
+        Assert.Equal("describe", functions["Describe"].GetProperty("route").GetString());
+        Assert.Equal("Function", functions["Describe"].GetProperty("authLevel").GetString());
+        Assert.Equal("post", functions["Describe"].GetProperty("methods")[0].GetString());
         Assert.Equal("app/{*path}", functions["WebPage"].GetProperty("route").GetString());
         Assert.Equal("Anonymous", functions["WebPage"].GetProperty("authLevel").GetString());
         Assert.Equal("openapi.json", functions["OpenApi"].GetProperty("route").GetString());
@@ -70,6 +76,7 @@ public sealed class StartupTests
         Assert.Contains(all["SubmitTurn"].EnumerateArray(), b => b.GetProperty("type").GetString() == "durableClient");
         Assert.True(File.Exists(Path.Combine(Path.GetDirectoryName(path)!, "host.json")));
         Assert.True(File.Exists(Path.Combine(Path.GetDirectoryName(path)!, ModelFolder.DefaultRelativePath, "manifest.json")));
+        Assert.True(File.Exists(Path.Combine(Path.GetDirectoryName(path)!, DetectorFolder.DefaultRelativePath, "detector.onnx")));
     }
 
     [Theory]
@@ -115,7 +122,8 @@ public sealed class StartupTests
         sessions.Setup(s => s.DeleteAsync("abc", client, It.IsAny<CancellationToken>())).Returns(Task.CompletedTask);
         var options = Options.Create(new FunctionsOptions());
         var storage = new StorageClients(new Azure.Storage.Blobs.BlobServiceClient("UseDevelopmentStorage=true"), new Azure.Storage.Queues.QueueServiceClient("UseDevelopmentStorage=true"));
-        var f = new SessionFunctions(sessions.Object, new HttpRequestReader(options), new InboxImages(storage, options), NullLogger<SessionFunctions>.Instance);
+        var f = new SessionFunctions(sessions.Object, new HttpRequestReader(options), new InboxImages(storage, options),
+            new Lazy<DescribeService>(() => throw new InvalidOperationException("no detection in this test")), NullLogger<SessionFunctions>.Instance);
 
         var create = HttpTestRequests.Multipart([1, 2, 3], """{"question": "What is <region1>?"}""", "/api/sessions");
         var created = await f.CreateAsync(create, client, default);

@@ -27,6 +27,23 @@ public sealed record BoxManifest
     /// <summary>Decoding settings for every task; greedy with 64 new tokens when absent (JSON <c>generation</c>).</summary>
     public GenerationSettings? Generation { get; init; }
 
+    /// <summary><c>detect</c>: the boxes come from the detector and every detected object is described (no
+    /// <see cref="Tasks"/>; the same as <see cref="Detect"/> true) (JSON <c>regions</c>).</summary>
+    public string? Regions { get; init; }
+
+    /// <summary>True: the boxes come from the detector (JSON <c>detect</c>); see <see cref="Regions"/>.</summary>
+    public bool? Detect { get; init; }
+
+    /// <summary>For a detect manifest: the question asked about each detected object, naming it <c>&lt;region1&gt;</c>
+    /// (default: the model's); in a one-turn detection prompt mode, the question after the regions (JSON <c>question</c>).</summary>
+    public string? Question { get; init; }
+
+    /// <summary>For a detect manifest: describe only detections scored above this (JSON <c>min_score</c>).</summary>
+    public double? MinScore { get; init; }
+
+    /// <summary>True when the manifest asks for detection (<c>"regions": "detect"</c> or <c>"detect": true</c>).</summary>
+    public bool IsDetect => Regions == "detect" || Detect == true;
+
     /// <summary>Parses and validates a manifest.</summary>
     /// <exception cref="ManifestException">Malformed JSON or a field that breaks the schema; the message names it.</exception>
     public static BoxManifest Parse(ReadOnlySpan<byte> json, string source)
@@ -64,6 +81,27 @@ public sealed record BoxManifest
         if (Image.Contains("..", StringComparison.Ordinal) || Path.IsPathRooted(Image) || Image.Contains('\\', StringComparison.Ordinal))
         {
             throw new ManifestException($"{source}: \"image\" must be a relative name without '..' or '\\' (got '{Image}')");
+        }
+
+        if (Regions is not null && Regions != "detect")
+        {
+            throw new ManifestException($"{source}: \"regions\" at the top of a manifest can only be \"detect\" (boxes go in tasks)");
+        }
+
+        if (Regions == "detect" && Detect == false)
+        {
+            throw new ManifestException($"{source}: \"regions\": \"detect\" and \"detect\": false contradict each other");
+        }
+
+        if (IsDetect)
+        {
+            ValidateDetect(source);
+            return;
+        }
+
+        if (Question is not null || MinScore is not null)
+        {
+            throw new ManifestException($"{source}: \"question\" and \"min_score\" at the top of a manifest need \"regions\": \"detect\" (questions about given boxes go in tasks)");
         }
 
         if (Tasks.Count == 0)
@@ -117,6 +155,36 @@ public sealed record BoxManifest
                     }
                 }
             }
+        }
+
+        if (Generation is not null)
+        {
+            try
+            {
+                Generation.ToOptions().Validate(GenerationOptions.MaxNewTokensCeiling);
+            }
+            catch (Gpt4RoIException ex)
+            {
+                throw new ManifestException($"{source}: generation: {ex.Message}", ex);
+            }
+        }
+    }
+
+    private void ValidateDetect(string source)
+    {
+        if (Tasks.Count > 0)
+        {
+            throw new ManifestException($"{source}: a detect manifest describes the detected objects; it has no \"tasks\"");
+        }
+
+        if (Question is not null && string.IsNullOrWhiteSpace(Question))
+        {
+            throw new ManifestException($"{source}: \"question\" is empty");
+        }
+
+        if (MinScore is { } s && (!double.IsFinite(s) || s < 0 || s >= 1))
+        {
+            throw new ManifestException($"{source}: \"min_score\" must be within [0, 1)");
         }
 
         if (Generation is not null)

@@ -18,6 +18,10 @@ public sealed record QueryRequest
     /// <summary>Decoding settings; greedy when absent.</summary>
     public GenerationSettings? Generation { get; init; }
 
+    /// <summary>Detect the objects first: they become the first regions, <c>&lt;region1&gt;</c>… in detection order (score
+    /// descending), before <see cref="Regions"/>; the question names them (JSON <c>detect</c>).</summary>
+    public bool Detect { get; init; }
+
     /// <summary>Stream tokens as server-sent events (also when the client sends <c>Accept: text/event-stream</c>).</summary>
     public bool Stream { get; init; }
 }

@@ -76,6 +76,21 @@ public static class LogEvents
     /// <summary>HTTP: the client went away before the answer was complete.</summary>
     public const int ClientGone = 305;
 
+    /// <summary>Detection: a detector folder was loaded.</summary>
+    public const int DetectorLoaded = 400;
+
+    /// <summary>Detection: an image went through the detector.</summary>
+    public const int Detected = 401;
+
+    /// <summary>Detection: NaN scores in the detector's output were ignored.</summary>
+    public const int DetectorNaNScores = 402;
+
+    /// <summary>Detection: more candidates than the cap; the lowest-scoring were dropped before NMS.</summary>
+    public const int DetectorCandidatesCapped = 403;
+
+    /// <summary>Describe: detected objects were described.</summary>
+    public const int Described = 404;
+
     /// <summary>Engine: a model file changed under the running engine (size or modification time); every later use fails.</summary>
     public const int ModelFilesChanged = 480;
 

@@ -33,4 +33,19 @@ internal static partial class Logs
 
     [LoggerMessage(LogEvents.ModelFilesChanged, LogLevel.Error, "Model folder changed under the running engine: {Reason}; every further use fails until the instance restarts")]
     public static partial void ModelFilesChanged(ILogger logger, string reason);
+
+    [LoggerMessage(LogEvents.DetectorLoaded, LogLevel.Information, "Loaded detector {ModelId} ({Layout}, {Classes} classes, input {Size}) from {Path} on {Provider} in {Ms} ms")]
+    public static partial void DetectorLoaded(ILogger logger, string modelId, string layout, int classes, int size, string path, string provider, long ms);
+
+    [LoggerMessage(LogEvents.Detected, LogLevel.Debug, "Detected {Count} objects in {Width}x{Height} ({Candidates} candidates) in {Ms} ms")]
+    public static partial void Detected(ILogger logger, int count, int width, int height, int candidates, double ms);
+
+    [LoggerMessage(LogEvents.DetectorNaNScores, LogLevel.Warning, "The detector output held {Count} NaN scores; they were ignored (a NaN never wins and never passes the threshold)")]
+    public static partial void DetectorNaNScores(ILogger logger, int count);
+
+    [LoggerMessage(LogEvents.DetectorCandidatesCapped, LogLevel.Information, "{Dropped} of {Candidates} detection candidates were dropped before NMS (cap {Cap}, lowest scores first)")]
+    public static partial void DetectorCandidatesCapped(ILogger logger, int dropped, int candidates, int cap);
+
+    [LoggerMessage(LogEvents.Described, LogLevel.Information, "Described {Objects} of {Detections} detected objects ({Mode}) in {Ms} ms")]
+    public static partial void Described(ILogger logger, int objects, int detections, string mode, long ms);
 }

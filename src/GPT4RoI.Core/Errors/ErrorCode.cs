@@ -65,4 +65,8 @@ public enum ErrorCode
     /// <summary>A result already stored where this job's result goes has other content (tampered with or
     /// half-written); it was left as it is.</summary>
     ResultConflict,
+
+    /// <summary>The detector folder is missing or fails validation, or its graph gave output that does not match its
+    /// manifest (shape, class count, every score NaN).</summary>
+    DetectorError,
 }

@@ -15,7 +15,7 @@ public static class ExitCodes
     /// <summary>An input was rejected: image, box, question, manifest, file (the message names it and why).</summary>
     public const int InvalidInput = 2;
 
-    /// <summary>The model folder is missing or fails validation.</summary>
+    /// <summary>The model folder (or the detector folder) is missing or fails validation.</summary>
     public const int ModelError = 3;
 
     /// <summary>Some items failed while the rest succeeded: batch manifests (an error JSON was written for each),
@@ -32,6 +32,7 @@ public static class ExitCodes
     public static int For(ErrorCode code) => code switch
     {
         ErrorCode.ModelError => ModelError,
+        ErrorCode.DetectorError => ModelError,
         ErrorCode.Internal => InternalError,
         ErrorCode.FailedAfterRetries => Failed,
         ErrorCode.ResultConflict => Failed,

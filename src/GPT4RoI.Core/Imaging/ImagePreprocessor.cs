@@ -38,35 +38,53 @@ public static class ImagePreprocessor
             return;
         }
 
+        WriteResized(image, size, size, destination, size, size, 0, 0, settings.Mean, settings.Std);
+    }
+
+    /// <summary>
+    /// Resizes the whole image to <paramref name="outWidth"/>×<paramref name="outHeight"/> (the same bilinear resize and
+    /// normalisation as <see cref="WritePixels"/>) and writes it into a planar [3, canvasHeight, canvasWidth] destination
+    /// with its top-left corner at (<paramref name="offsetX"/>, <paramref name="offsetY"/>); the rest of the canvas is
+    /// left as it is (the detector's letterbox fills it with its pad value first).
+    /// </summary>
+    internal static void WriteResized(Image<Rgb24> image, int outWidth, int outHeight, Span<float> destination,
+        int canvasWidth, int canvasHeight, int offsetX, int offsetY, IReadOnlyList<float> mean, IReadOnlyList<float> std)
+    {
+        if (outWidth <= 0 || outHeight <= 0 || offsetX < 0 || offsetY < 0 || offsetX + outWidth > canvasWidth ||
+            offsetY + outHeight > canvasHeight || destination.Length != 3 * canvasWidth * canvasHeight)
+        {
+            throw new ArgumentException("the resized picture does not fit the canvas", nameof(destination));
+        }
+
         int inWidth = image.Width, inHeight = image.Height;
-        var ints = ArrayPool<int>.Shared.Rent((6 * size) + inHeight);
-        var weights = ArrayPool<float>.Shared.Rent(4 * size);
+        var ints = ArrayPool<int>.Shared.Rent((2 * outWidth) + (4 * outHeight) + inHeight);
+        var weights = ArrayPool<float>.Shared.Rent((2 * outWidth) + (2 * outHeight));
         float[]? rows = null;
         try
         {
-            var plan = new StretchPlan(inWidth, inHeight, size, ints, weights);
+            var plan = new StretchPlan(inWidth, inHeight, outWidth, outHeight, ints, weights);
             var slots = plan.Slots;
 
-            // Horizontal pass: each needed input row → [3][size] floats, t = w0 * p[x0] + w1 * p[x1].
-            var rowStride = 3 * size;
-            rows = ArrayPool<float>.Shared.Rent(slots * rowStride);
-            var state = new HorizontalPass(ints, weights, rows, size, slots);
+            // Horizontal pass: each needed input row → [3][outWidth] floats, t = w0 * p[x0] + w1 * p[x1].
+            var rowStride = 3 * outWidth;
+            rows = ArrayPool<float>.Shared.Rent(Math.Max(1, slots * rowStride));
+            var state = new HorizontalPass(ints, weights, rows, outWidth, outHeight, slots);
             image.ProcessPixelRows(state.Run);
 
             // Vertical pass and normalisation: v = h0 * t[y0] + h1 * t[y1]; (v / 255 - mean) / std.
             for (var c = 0; c < 3; c++)
             {
-                var plane = destination.Slice(c * size * size, size * size);
-                for (var oy = 0; oy < size; oy++)
+                var plane = destination.Slice(c * canvasWidth * canvasHeight, canvasWidth * canvasHeight);
+                for (var oy = 0; oy < outHeight; oy++)
                 {
                     VerticalRow(
-                        rows.AsSpan((plan.SlotOfRow[plan.Y0[oy]] * rowStride) + (c * size), size),
-                        rows.AsSpan((plan.SlotOfRow[plan.Y1[oy]] * rowStride) + (c * size), size),
+                        rows.AsSpan((plan.SlotOfRow[plan.Y0[oy]] * rowStride) + (c * outWidth), outWidth),
+                        rows.AsSpan((plan.SlotOfRow[plan.Y1[oy]] * rowStride) + (c * outWidth), outWidth),
                         plan.Wy0[oy],
                         plan.Wy1[oy],
-                        settings.Mean[c],
-                        settings.Std[c],
-                        plane.Slice(oy * size, size));
+                        mean[c],
+                        std[c],
+                        plane.Slice(((offsetY + oy) * canvasWidth) + offsetX, outWidth));
                 }
             }
         }
@@ -129,7 +147,7 @@ public static class ImagePreprocessor
                 }
             }
 
-            var plan = new StretchPlan(width, height, size, ints, floats);
+            var plan = new StretchPlan(width, height, size, size, ints, floats);
             var slots = plan.Slots;
 
             // Horizontal pass over the normalised values: t = w0 * n[x0] + w1 * n[x1], per needed row, [3][size].
@@ -241,22 +259,22 @@ public static class ImagePreprocessor
         }
     }
 
-    private sealed class HorizontalPass(int[] ints, float[] weights, float[] rows, int size, int slots)
+    private sealed class HorizontalPass(int[] ints, float[] weights, float[] rows, int outWidth, int outHeight, int slots)
     {
         public void Run(PixelAccessor<Rgb24> accessor)
         {
-            var x0 = ints.AsSpan(0, size);
-            var x1 = ints.AsSpan(size, size);
-            var rowOfSlot = ints.AsSpan(4 * size, 2 * size);
-            var wx0 = weights.AsSpan(0, size);
-            var wx1 = weights.AsSpan(size, size);
+            var x0 = ints.AsSpan(0, outWidth);
+            var x1 = ints.AsSpan(outWidth, outWidth);
+            var rowOfSlot = ints.AsSpan((2 * outWidth) + (2 * outHeight), 2 * outHeight);
+            var wx0 = weights.AsSpan(0, outWidth);
+            var wx1 = weights.AsSpan(outWidth, outWidth);
             for (var s = 0; s < slots; s++)
             {
                 var pixels = accessor.GetRowSpan(rowOfSlot[s]);
-                var r = rows.AsSpan(s * 3 * size, size);
-                var g = rows.AsSpan((s * 3 * size) + size, size);
-                var b = rows.AsSpan((s * 3 * size) + (2 * size), size);
-                for (var ox = 0; ox < size; ox++)
+                var r = rows.AsSpan(s * 3 * outWidth, outWidth);
+                var g = rows.AsSpan((s * 3 * outWidth) + outWidth, outWidth);
+                var b = rows.AsSpan((s * 3 * outWidth) + (2 * outWidth), outWidth);
+                for (var ox = 0; ox < outWidth; ox++)
                 {
                     ref readonly var p0 = ref pixels[x0[ox]];
                     ref readonly var p1 = ref pixels[x1[ox]];

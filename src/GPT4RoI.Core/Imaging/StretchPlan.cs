@@ -1,31 +1,32 @@
 namespace GPT4RoI.Core.Imaging;
 
 /// <summary>
-/// The plan of a size×size bilinear stretch (half-pixel centres, no antialias) of an image: per output column and row
-/// the two source indices and weights, and the source rows it reads (at most two per output row), each given a slot in
-/// a row buffer. Views over caller-rented buffers: <c>ints</c> of at least <c>6 * size + inHeight</c>, <c>weights</c>
-/// of at least <c>4 * size</c>.
+/// The plan of a bilinear resize (half-pixel centres, no antialias) of an image to outWidth×outHeight: per output
+/// column and row the two source indices and weights, and the source rows it reads (at most two per output row), each
+/// given a slot in a row buffer. Views over caller-rented buffers: <c>ints</c> of at least
+/// <c>2 * outWidth + 4 * outHeight + inHeight</c> (x0, x1, y0, y1, row of slot, slot of row), <c>weights</c> of at
+/// least <c>2 * outWidth + 2 * outHeight</c> (wx0, wx1, wy0, wy1).
 /// </summary>
 internal readonly ref struct StretchPlan
 {
-    public StretchPlan(int inWidth, int inHeight, int size, Span<int> ints, Span<float> weights)
+    public StretchPlan(int inWidth, int inHeight, int outWidth, int outHeight, Span<int> ints, Span<float> weights)
     {
-        X0 = ints[..size];
-        X1 = ints.Slice(size, size);
-        Y0 = ints.Slice(2 * size, size);
-        Y1 = ints.Slice(3 * size, size);
-        RowOfSlot = ints.Slice(4 * size, 2 * size);
-        SlotOfRow = ints.Slice(6 * size, inHeight);
-        Wx0 = weights[..size];
-        Wx1 = weights.Slice(size, size);
-        Wy0 = weights.Slice(2 * size, size);
-        Wy1 = weights.Slice(3 * size, size);
+        X0 = ints[..outWidth];
+        X1 = ints.Slice(outWidth, outWidth);
+        Y0 = ints.Slice(2 * outWidth, outHeight);
+        Y1 = ints.Slice((2 * outWidth) + outHeight, outHeight);
+        RowOfSlot = ints.Slice((2 * outWidth) + (2 * outHeight), 2 * outHeight);
+        SlotOfRow = ints.Slice((2 * outWidth) + (4 * outHeight), inHeight);
+        Wx0 = weights[..outWidth];
+        Wx1 = weights.Slice(outWidth, outWidth);
+        Wy0 = weights.Slice(2 * outWidth, outHeight);
+        Wy1 = weights.Slice((2 * outWidth) + outHeight, outHeight);
         ImagePreprocessor.ComputeIndices(inWidth, X0, X1, Wx0, Wx1);
         ImagePreprocessor.ComputeIndices(inHeight, Y0, Y1, Wy0, Wy1);
 
         SlotOfRow.Fill(-1);
         var slots = 0;
-        for (var oy = 0; oy < size; oy++)
+        for (var oy = 0; oy < outHeight; oy++)
         {
             foreach (var y in (ReadOnlySpan<int>)[Y0[oy], Y1[oy]])
             {

@@ -49,14 +49,33 @@ public sealed class ChatSession : IDisposable, ITurnRecorder
     /// <exception cref="PromptException">The question or its region tags are not acceptable, or the conversation is too long.</exception>
     /// <exception cref="InvalidOperationException">The previous turn is still being answered.</exception>
     public Generator StartTurn(string question, IReadOnlyList<BoundingBox>? newBoxes = null, GenerationOptions? options = null,
-        bool captureFirstLogits = false, CancellationToken cancellationToken = default)
+        bool captureFirstLogits = false, CancellationToken cancellationToken = default) =>
+        Start(question, newBoxes, null, options, captureFirstLogits, cancellationToken);
+
+    /// <summary>
+    /// Starts the first turn in a one-turn detection prompt mode (<see cref="Conversation.AddDetectionTurn"/>):
+    /// <paramref name="imageIntro"/> replaces the image intro and carries one region token per box of
+    /// <paramref name="boxes"/>, which go through the same validation as any box.
+    /// </summary>
+    /// <exception cref="RegionInputException">A box is not finite, inverted, empty or outside the image, or too many.</exception>
+    /// <exception cref="PromptException">The conversation has turns, or the question or intro is not acceptable.</exception>
+    public Generator StartDetectionTurn(string question, string imageIntro, IReadOnlyList<BoundingBox> boxes, GenerationOptions? options = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(imageIntro);
+        ArgumentNullException.ThrowIfNull(boxes);
+        return Start(question, boxes, imageIntro, options, false, cancellationToken);
+    }
+
+    private Generator Start(string question, IReadOnlyList<BoundingBox>? newBoxes, string? detectionIntro, GenerationOptions? options,
+        bool captureFirstLogits, CancellationToken cancellationToken)
     {
         if (_current is { IsCompleted: false })
         {
             throw new InvalidOperationException("the previous turn of this conversation is still being answered");
         }
 
-        AddTurn(question, newBoxes);
+        AddTurn(question, newBoxes, detectionIntro);
         DecodeSequence sequence;
         try
         {
@@ -158,13 +177,21 @@ public sealed class ChatSession : IDisposable, ITurnRecorder
 
     /// <summary>Validates the boxes and the question and adds the turn and its regions' embeddings; on any failure the
     /// session is left as it was.</summary>
-    private void AddTurn(string question, IReadOnlyList<BoundingBox>? newBoxes)
+    private void AddTurn(string question, IReadOnlyList<BoundingBox>? newBoxes, string? detectionIntro = null)
     {
         ArgumentNullException.ThrowIfNull(question);
         newBoxes ??= [];
         var policy = new BoxPolicy { MaxRegions = Math.Max(0, Conversation.Limits.MaxRegions - _boxes.Count) };
         var norm = newBoxes.Count == 0 ? [] : RegionBoxes.Normalise(newBoxes, Features.Width, Features.Height, policy);
-        Conversation.AddTurn(question, newBoxes.Count);
+        if (detectionIntro is null)
+        {
+            Conversation.AddTurn(question, newBoxes.Count);
+        }
+        else
+        {
+            Conversation.AddDetectionTurn(question, detectionIntro, newBoxes.Count);
+        }
+
         try
         {
             if (newBoxes.Count > 0)

@@ -62,10 +62,15 @@ public sealed class OrtModel : IDisposable
         }
     }
 
-    private static (SessionOptions, string) CreateSessionOptions(EngineOptions options, ILogger logger)
+    private static (SessionOptions, string) CreateSessionOptions(EngineOptions options, ILogger logger) =>
+        CreateSessionOptions(options.ForceCpu, options.CudaDeviceId, options.IntraOpThreads, logger);
+
+    /// <summary>Session options with the CUDA provider, or the CPU when forced or when CUDA cannot be used (logged with
+    /// the reason); also used by the detector, so both pick their provider the same way.</summary>
+    internal static (SessionOptions Options, string Provider) CreateSessionOptions(bool forceCpu, int cudaDeviceId, int intraOpThreads, ILogger logger)
     {
-        var so = NewSessionOptions(options);
-        if (options.ForceCpu)
+        var so = NewSessionOptions(intraOpThreads);
+        if (forceCpu)
         {
             Logs.ProviderForcedCpu(logger);
             return (so, "CPU");
@@ -78,15 +83,15 @@ public sealed class OrtModel : IDisposable
         env.EnvLogLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL;
         try
         {
-            so.AppendExecutionProvider_CUDA(options.CudaDeviceId);
-            Logs.ProviderCuda(logger, options.CudaDeviceId);
+            so.AppendExecutionProvider_CUDA(cudaDeviceId);
+            Logs.ProviderCuda(logger, cudaDeviceId);
             return (so, "CUDA");
         }
         catch (Exception ex) when (ex is OnnxRuntimeException or EntryPointNotFoundException or DllNotFoundException)
         {
             // The CUDA provider needs CUDA 13 + cuDNN 9 libraries, or the GPU package of ONNX Runtime.
             so.Dispose();
-            so = NewSessionOptions(options);
+            so = NewSessionOptions(intraOpThreads);
             Logs.CudaFallback(logger, FirstLine(ex.Message));
             return (so, "CPU");
         }
@@ -96,18 +101,18 @@ public sealed class OrtModel : IDisposable
         }
     }
 
-    private static SessionOptions NewSessionOptions(EngineOptions options)
+    private static SessionOptions NewSessionOptions(int intraOpThreads)
     {
         var so = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
-        if (options.IntraOpThreads > 0)
+        if (intraOpThreads > 0)
         {
-            so.IntraOpNumThreads = options.IntraOpThreads;
+            so.IntraOpNumThreads = intraOpThreads;
         }
 
         return so;
     }
 
-    private static string FirstLine(string s)
+    internal static string FirstLine(string s)
     {
         var i = s.IndexOf('\n', StringComparison.Ordinal);
         return i < 0 ? s : s[..i];

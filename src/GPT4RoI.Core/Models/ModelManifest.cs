@@ -49,6 +49,10 @@ public sealed record ModelManifest
     /// <summary>Decoding defaults of the model (optional; absent in older folders: greedy, 64 tokens).</summary>
     public GenerationSpec? Generation { get; init; }
 
+    /// <summary>How detected regions enter the prompt (optional; absent: one conversation per region, JSON
+    /// <c>detection_prompt</c>).</summary>
+    public DetectionPromptSpec? DetectionPrompt { get; init; }
+
     /// <summary>The graphs every model folder has.</summary>
     public static IReadOnlyList<string> GraphNames { get; } = ["vision", "region_head", "decoder"];
 
@@ -151,6 +155,21 @@ public sealed record ModelManifest
             {
                 Require(v.Graphs.ContainsKey(g), where, $"variants.{name}.graphs.{g} is missing");
             }
+        }
+
+        if (m.DetectionPrompt is { } dp)
+        {
+            Require(dp.Mode is DetectionPromptSpec.PerRegion or DetectionPromptSpec.OfficialCliDemo or DetectionPromptSpec.DetLlava,
+                where, $"detection_prompt.mode '{dp.Mode}' is unknown (per_region, official_cli_demo or det_llava)");
+            if (dp.IsOneTurn)
+            {
+                Require(dp.ImageIntro is { } intro && dp.RegionsPlaceholder is { Length: > 0 } ph && intro.Contains(p.ImagePlaceholder, StringComparison.Ordinal) &&
+                        intro.Contains(ph, StringComparison.Ordinal), where, "detection_prompt.image_intro must contain prompt.image_placeholder and detection_prompt.regions_placeholder");
+                Require(dp.RegionText is { } rt && rt.Split(p.RegionToken).Length == 2, where, "detection_prompt.region_text must contain prompt.region_token once");
+            }
+
+            Require(dp.MaxRegions is null or > 0 && dp.FallbackFirst is null or >= 0 && dp.ScoreThreshold is null or >= 0 and < 1 &&
+                    dp.MinBoxSideNormalized is null or >= 0 and < 1, where, "detection_prompt: max_regions > 0, fallback_first >= 0, score_threshold and min_box_side_normalized in [0, 1)");
         }
 
         Require(m.Graphs["decoder"].Inputs.Length == 2 + 2 * d.Layers, where, "graphs.decoder.inputs must list inputs_embeds, position_ids and 2*layers cache names");

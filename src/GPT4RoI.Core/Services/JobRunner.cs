@@ -8,8 +8,10 @@ using GPT4RoI.Core.Inference;
 namespace GPT4RoI.Core.Services;
 
 /// <summary>Runs a box manifest against an image through the engine. Shared by the CLI's <c>batch</c> and the
-/// storage queue job, so both give the same result for the same input.</summary>
-public sealed class JobRunner(Gpt4RoIEngine engine, ImageLimits imageLimits)
+/// storage queue job, so both give the same result for the same input. A detect manifest (<c>"regions": "detect"</c>)
+/// goes through the <see cref="DescribeService"/> the host supplies (created on first use, so a host without a
+/// detector runs every other manifest).</summary>
+public sealed class JobRunner(Gpt4RoIEngine engine, ImageLimits imageLimits, Func<DescribeService>? describe = null)
 {
     /// <summary>Answers every task of <paramref name="manifest"/>. A task whose turn is refused records the error and
     /// the other tasks still run.</summary>
@@ -27,6 +29,11 @@ public sealed class JobRunner(Gpt4RoIEngine engine, ImageLimits imageLimits)
         _ = engine.EncodeImage(image, cancellationToken);
         var encodeMs = total.Elapsed.TotalMilliseconds - decodeMs;
         var options = manifest.Generation?.ToOptions(engine.DefaultGeneration) ?? engine.DefaultGeneration;
+        if (manifest.IsDetect)
+        {
+            return RunDetect(manifest, image, imageName, options, decodeMs, total, progress, cancellationToken);
+        }
+
         var tasks = new List<TaskResult>();
         int promptTokens = 0, generatedTokens = 0;
         for (var i = 0; i < manifest.Tasks.Count; i++)
@@ -69,6 +76,36 @@ public sealed class JobRunner(Gpt4RoIEngine engine, ImageLimits imageLimits)
             {
                 ["decode_image"] = Math.Round(decodeMs, 2),
                 ["encode_image"] = Math.Round(encodeMs, 2),
+                ["total"] = Math.Round(total.Elapsed.TotalMilliseconds, 2),
+            },
+            CreatedUtc = DateTimeOffset.UtcNow,
+        };
+    }
+
+    private JobResult RunDetect(BoxManifest manifest, DecodedImage image, string imageName, GenerationOptions options, double decodeMs,
+        Stopwatch total, IProgress<string>? progress, CancellationToken cancellationToken)
+    {
+        var service = describe?.Invoke()
+            ?? throw new Gpt4RoIException(ErrorCode.DetectorError, "this host has no detector configured; \"regions\": \"detect\" cannot run");
+        var r = service.Describe(image, manifest.Question, options, manifest.MinScore, cancellationToken);
+        progress?.Report($"{r.Objects.Count} object(s) described");
+        return new JobResult
+        {
+            RequestId = manifest.RequestId,
+            Image = new ImageInfo(imageName, image.Sha256, image.Width, image.Height, image.Format),
+            Model = engine.ModelInfo,
+            Tasks = [],
+            Detector = r.Detector,
+            Mode = r.Mode,
+            Question = r.Question,
+            Objects = r.Objects,
+            Answer = r.Answer,
+            Usage = r.Usage,
+            TimingsMs = new Dictionary<string, double>
+            {
+                ["decode_image"] = Math.Round(decodeMs, 2),
+                ["detect"] = r.TimingsMs["detect"],
+                ["answer"] = r.TimingsMs["answer"],
                 ["total"] = Math.Round(total.Elapsed.TotalMilliseconds, 2),
             },
             CreatedUtc = DateTimeOffset.UtcNow,

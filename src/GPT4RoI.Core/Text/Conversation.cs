@@ -22,6 +22,7 @@ public sealed class Conversation
     private readonly HashSet<int> _named = [];
     private readonly List<int> _bboxRegions = [];
     private (int BoxCount, int BboxCount, List<int> Named)? _undo;
+    private string? _firstIntro;
 
     /// <summary>Creates an empty conversation.</summary>
     public Conversation(PromptTemplate template, PromptLimits? limits = null)
@@ -181,6 +182,53 @@ public sealed class Conversation
         return text;
     }
 
+    /// <summary>
+    /// Adds the first turn of a conversation about detected regions in a one-turn detection prompt mode (the official
+    /// demo's): <paramref name="imageIntro"/> replaces the template's image intro for this conversation and carries one
+    /// region token per box, in box order; the boxes are unnamed, so the question may not name <c>&lt;regionN&gt;</c>.
+    /// Later turns are added with <see cref="AddTurn"/> and number any new boxes after these.
+    /// </summary>
+    /// <exception cref="PromptException">The conversation already has turns; the question names a region, holds a
+    /// reserved token or is too long; the intro's region tokens do not match the boxes; too many regions.</exception>
+    public string AddDetectionTurn(string question, string imageIntro, int boxCount)
+    {
+        ArgumentNullException.ThrowIfNull(question);
+        ArgumentNullException.ThrowIfNull(imageIntro);
+        ArgumentOutOfRangeException.ThrowIfNegative(boxCount);
+        if (_turns.Count > 0)
+        {
+            throw new PromptException("detected regions can only open a conversation");
+        }
+
+        CheckUserText(question);
+        if (FindRegionTags(question).Count > 0)
+        {
+            throw new PromptException("in this detection prompt mode the detected regions are unnamed; the question may not name <regionN>");
+        }
+
+        if (boxCount > Limits.MaxRegions)
+        {
+            throw new PromptException(ErrorCode.LimitExceeded, $"at most {Limits.MaxRegions} regions per conversation");
+        }
+
+        var tokens = imageIntro.Split(Template.RegionToken).Length - 1;
+        if (tokens != boxCount || !imageIntro.Contains(Template.ImagePlaceholder, StringComparison.Ordinal))
+        {
+            throw new PromptException($"the detection intro holds {tokens} {Template.RegionToken} tokens for {boxCount} regions");
+        }
+
+        _undo = (0, 0, []);
+        _firstIntro = imageIntro;
+        for (var i = 0; i < boxCount; i++)
+        {
+            _bboxRegions.Add(i);
+        }
+
+        BoxCount = boxCount;
+        _turns.Add(new ConversationTurn(question, question, null));
+        return question;
+    }
+
     /// <summary>Takes back the last turn while it has no answer (its generation failed or was cancelled), so the
     /// conversation is as it was before <see cref="AddTurn"/>. Does nothing otherwise.</summary>
     public void RemoveUnansweredTurn()
@@ -199,6 +247,10 @@ public sealed class Conversation
 
         BoxCount = undo.BoxCount;
         _undo = null;
+        if (_turns.Count == 0)
+        {
+            _firstIntro = null;
+        }
     }
 
     /// <summary>Sets the answer of the last turn (replacing one set before).</summary>
@@ -230,7 +282,7 @@ public sealed class Conversation
             sb.Append(t.HumanPrefix);
             if (i == 0)
             {
-                sb.Append(t.ImageIntro.Replace(t.ImagePlaceholder, t.ImageTokens(numPatches), StringComparison.Ordinal));
+                sb.Append((_firstIntro ?? t.ImageIntro).Replace(t.ImagePlaceholder, t.ImageTokens(numPatches), StringComparison.Ordinal));
             }
 
             sb.Append(_turns[i].Expanded).Append(t.TurnSuffix);

@@ -13,7 +13,7 @@ namespace GPT4RoI.Functions.Functions;
 
 /// <summary>Single questions over HTTP (JSON answer or server-sent events) and the health probe.</summary>
 public sealed class QueryFunctions(QueryService queries, HttpRequestReader reader, InboxImages inbox, SseWriter sse,
-    HealthService health, ILogger<QueryFunctions> logger)
+    HealthService health, Lazy<DescribeService> describe, ILogger<QueryFunctions> logger)
 {
     /// <summary><c>POST /api/query</c>: multipart (image + request) or JSON with <c>image_blob</c>.</summary>
     [Function("Query")]
@@ -30,7 +30,15 @@ public sealed class QueryFunctions(QueryService queries, HttpRequestReader reade
             }
 
             var image = upload ?? await inbox.ReadAsync(body.ImageBlob, cancellationToken).ConfigureAwait(false);
-            var input = new QueryInput(image, body.ImageBlob ?? "upload", body.Question, BoundingBox.FromArrays(body.Regions),
+            var boxes = BoundingBox.FromArrays(body.Regions);
+            if (body.Detect)
+            {
+                // The detected objects are the first regions (the question names them), then the given boxes.
+                var detected = describe.Value.DetectRegions(image, body.ImageBlob ?? "upload");
+                boxes = [.. detected.Select(d => new BoundingBox(d.Box[0], d.Box[1], d.Box[2], d.Box[3])), .. boxes];
+            }
+
+            var input = new QueryInput(image, body.ImageBlob ?? "upload", body.Question, boxes,
                 body.Generation?.ToOptions(queries.DefaultGeneration));
             if (!WantsStream(request, body))
             {

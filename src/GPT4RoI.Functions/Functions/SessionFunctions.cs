@@ -1,4 +1,6 @@
 using GPT4RoI.Core.Contracts;
+using GPT4RoI.Core.Errors;
+using GPT4RoI.Core.Services;
 using GPT4RoI.Functions.Http;
 using GPT4RoI.Functions.Sessions;
 using GPT4RoI.Functions.Storage;
@@ -13,7 +15,8 @@ namespace GPT4RoI.Functions.Functions;
 
 /// <summary>Multi-turn sessions over HTTP: each endpoint reads its request, calls <see cref="ISessionService"/> with
 /// the durable client the binding passes, and writes the answer.</summary>
-public sealed class SessionFunctions(ISessionService sessions, HttpRequestReader reader, InboxImages inbox, ILogger<SessionFunctions> logger)
+public sealed class SessionFunctions(ISessionService sessions, HttpRequestReader reader, InboxImages inbox, Lazy<DescribeService> describe,
+    ILogger<SessionFunctions> logger)
 {
     /// <summary><c>POST /api/sessions</c>: an image (upload or <c>image_blob</c>) and an optional first question.</summary>
     [Function("CreateSession")]
@@ -24,6 +27,20 @@ public sealed class SessionFunctions(ISessionService sessions, HttpRequestReader
         {
             var (body, upload) = await reader.ReadQueryAsync(request, cancellationToken).ConfigureAwait(false);
             var image = upload ?? await inbox.ReadAsync(body.ImageBlob, cancellationToken).ConfigureAwait(false);
+            IReadOnlyList<DescribedObject>? detections = null;
+            if (body.Detect)
+            {
+                // Detected regions open the session: <region1>.. in detection order, then the given boxes; the first
+                // question names them and later turns refer to them by number.
+                if (string.IsNullOrWhiteSpace(body.Question))
+                {
+                    throw new Gpt4RoIException(ErrorCode.InvalidRequest, "'detect' needs the first 'question', which names the detected regions");
+                }
+
+                detections = describe.Value.DetectRegions(image, body.ImageBlob ?? "upload");
+                body = body with { Detect = false, Regions = [.. detections.Select(d => d.Box), .. body.Regions ?? []] };
+            }
+
             var created = await sessions.CreateAsync(body, image, client, cancellationToken).ConfigureAwait(false);
             var links = SessionLinks.For(request, created.Id);
             request.HttpContext.Response.Headers.Location = links.Status;
@@ -35,6 +52,7 @@ public sealed class SessionFunctions(ISessionService sessions, HttpRequestReader
                 state = SessionStates.Active,
                 turn_id = created.FirstTurn?.TurnId,
                 turn = created.FirstTurn?.Done,
+                detections,
             }, ContractJson.Options) { StatusCode = StatusCodes.Status201Created };
         });
 

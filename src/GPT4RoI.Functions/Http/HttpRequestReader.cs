@@ -23,21 +23,31 @@ public sealed class HttpRequestReader(IOptions<FunctionsOptions> options)
     /// <summary>A query-shaped body: multipart (parts <c>image</c> and <c>request</c>) or JSON whose
     /// <c>image_blob</c> names the image. Returns the request and the uploaded image, if one was uploaded.</summary>
     /// <exception cref="Gpt4RoIException">The body is malformed, too large, or of another content type.</exception>
-    public async Task<(QueryRequest Request, byte[]? Upload)> ReadQueryAsync(HttpRequest http, CancellationToken cancellationToken)
+    public Task<(QueryRequest Request, byte[]? Upload)> ReadQueryAsync(HttpRequest http, CancellationToken cancellationToken) =>
+        ReadWithImageAsync(http, r => r.ImageBlob, () => new QueryRequest(), cancellationToken);
+
+    /// <summary>A body of type <typeparamref name="T"/> that names or carries one image, read like
+    /// <see cref="ReadQueryAsync"/>: multipart (parts <c>image</c> and <c>request</c>) or JSON whose <c>image_blob</c>
+    /// (<paramref name="imageBlob"/>) names the image.</summary>
+    /// <exception cref="Gpt4RoIException">The body is malformed, too large, or of another content type.</exception>
+    public async Task<(T Request, byte[]? Upload)> ReadWithImageAsync<T>(HttpRequest http, Func<T, string?> imageBlob, Func<T> empty,
+        CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(http);
+        ArgumentNullException.ThrowIfNull(imageBlob);
+        ArgumentNullException.ThrowIfNull(empty);
         var o = options.Value;
         RefuseDeclaredLength(http, o.MaxImageBytes + o.MaxRequestJsonBytes + MaxPartHeaderBytes);
         if (IsMultipart(http, out var boundary))
         {
             var (requestJson, image) = await ReadMultipartAsync(http, boundary, cancellationToken).ConfigureAwait(false);
-            var request = requestJson is null ? new QueryRequest() : Parse<QueryRequest>(requestJson, "the 'request' part");
+            var request = requestJson is null ? empty() : Parse<T>(requestJson, "the 'request' part");
             if (image is null)
             {
                 throw new Gpt4RoIException(ErrorCode.InvalidRequest, "the multipart body needs a file part named 'image'");
             }
 
-            if (request.ImageBlob is not null)
+            if (imageBlob(request) is not null)
             {
                 throw new Gpt4RoIException(ErrorCode.InvalidRequest, "give the image as the 'image' part or as image_blob, not both");
             }
@@ -47,7 +57,7 @@ public sealed class HttpRequestReader(IOptions<FunctionsOptions> options)
 
         if (IsJson(http))
         {
-            return (Parse<QueryRequest>(await ReadJsonBodyAsync(http, cancellationToken).ConfigureAwait(false), "the request body"), null);
+            return (Parse<T>(await ReadJsonBodyAsync(http, cancellationToken).ConfigureAwait(false), "the request body"), null);
         }
 
         throw new Gpt4RoIException(ErrorCode.UnsupportedMediaType,

@@ -30,6 +30,7 @@ public static class ProblemResults
         ErrorCode.ImageMissing => (StatusCodes.Status410Gone, "image missing"),
         ErrorCode.Busy => (StatusCodes.Status503ServiceUnavailable, "busy"),
         ErrorCode.ModelError => (StatusCodes.Status503ServiceUnavailable, "model unavailable"),
+        ErrorCode.DetectorError => (StatusCodes.Status503ServiceUnavailable, "detector unavailable"),
         ErrorCode.FailedAfterRetries => (StatusCodes.Status500InternalServerError, "failed after retries"),
         ErrorCode.ResultConflict => (StatusCodes.Status409Conflict, "result conflict"),
         _ => (StatusCodes.Status500InternalServerError, "internal error"),

@@ -89,8 +89,9 @@ public sealed class JobProcessor(StorageClients storage, Gpt4RoIEngine engine, J
         {
             result = await Task.Run(() => runner.Run(manifest, imageBytes, message.Image, cancellationToken: ct), ct).ConfigureAwait(false);
         }
-        catch (ImageInputException ex)
+        catch (Gpt4RoIException ex) when (ex is ImageInputException || ex.Code is not (ErrorCode.ModelError or ErrorCode.DetectorError or ErrorCode.Internal or ErrorCode.Busy))
         {
+            // The image, or a detect manifest's question, was refused: retrying cannot help.
             return await WriteErrorAsync(message, manifest.RequestId, ex.Code, ex.Message, ct).ConfigureAwait(false);
         }
 

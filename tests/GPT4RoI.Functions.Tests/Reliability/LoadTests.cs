@@ -235,7 +235,8 @@ public sealed class LoadTests(AzuriteFixture fx, ITestOutputHelper output)
             SessionTurnWait = TimeSpan.FromMinutes(3),
             SessionPollInterval = TimeSpan.FromMilliseconds(100),
         }), NullLogger<SessionService>.Instance),
-            fx.Services.GetRequiredService<HttpRequestReader>(), fx.Services.GetRequiredService<InboxImages>(), NullLogger<SessionFunctions>.Instance);
+            fx.Services.GetRequiredService<HttpRequestReader>(), fx.Services.GetRequiredService<InboxImages>(),
+            fx.Services.GetRequiredService<Lazy<DescribeService>>(), NullLogger<SessionFunctions>.Instance);
         string[] turns =
         [
             """{"question": "What is <region1>?", "regions": [[95,70,215,190]]}""",

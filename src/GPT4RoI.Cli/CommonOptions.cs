@@ -82,9 +82,7 @@ internal static class CommonOptions
     }.ToOptions(defaults);
 
     /// <summary>The model folder to load: <c>--model</c>, else <c>$GPT4ROI_MODEL</c>, else the shipped tiny model.</summary>
-    public static string ModelPath(ParseResult parsed) =>
-        parsed.GetValue(Model)?.FullName
-        ?? (Environment.GetEnvironmentVariable("GPT4ROI_MODEL") is { Length: > 0 } env ? env : Path.Combine(AppContext.BaseDirectory, ModelFolder.DefaultRelativePath));
+    public static string ModelPath(ParseResult parsed) => FolderPath(parsed.GetValue(Model), "GPT4ROI_MODEL", ModelFolder.DefaultRelativePath);
 
     /// <summary>Loads the engine the options describe; its log goes to standard error (errors only unless <c>--verbose</c>).</summary>
     public static Gpt4RoIEngine CreateEngine(ParseResult parsed, ILoggerFactory loggers) => new(new EngineOptions
@@ -96,9 +94,12 @@ internal static class CommonOptions
     }, loggers.CreateLogger<Gpt4RoIEngine>());
 
     /// <summary>The detector folder to load: <c>--detector</c>, else <c>$GPT4ROI_DETECTOR</c>, else the shipped tiny detector.</summary>
-    public static string DetectorPath(ParseResult parsed) =>
-        parsed.GetValue(Detector)?.FullName
-        ?? (Environment.GetEnvironmentVariable("GPT4ROI_DETECTOR") is { Length: > 0 } env ? env : Path.Combine(AppContext.BaseDirectory, DetectorFolder.DefaultRelativePath));
+    public static string DetectorPath(ParseResult parsed) => FolderPath(parsed.GetValue(Detector), "GPT4ROI_DETECTOR", DetectorFolder.DefaultRelativePath);
+
+    /// <summary>The option's folder, else the environment variable's, else the shipped one next to the program.</summary>
+    private static string FolderPath(DirectoryInfo? option, string environmentVariable, string shippedRelativePath) =>
+        option?.FullName
+        ?? (Environment.GetEnvironmentVariable(environmentVariable) is { Length: > 0 } env ? env : Path.Combine(AppContext.BaseDirectory, shippedRelativePath));
 
     /// <summary>Loads the detector the options describe (same provider choice as the engine).</summary>
     public static Detector CreateDetector(ParseResult parsed, ILoggerFactory loggers) => new(new DetectorOptions

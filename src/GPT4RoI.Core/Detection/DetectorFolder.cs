@@ -30,18 +30,7 @@ public sealed class DetectorFolder
     /// <exception cref="DetectorException">The folder, the manifest, a field or the graph is missing or wrong.</exception>
     public static DetectorFolder Open(string path, FileVerification verification = FileVerification.Full)
     {
-        ArgumentException.ThrowIfNullOrEmpty(path);
-        var full = System.IO.Path.GetFullPath(path);
-        if (!Directory.Exists(full))
-        {
-            throw new DetectorException($"detector folder '{full}' does not exist");
-        }
-
-        var manifestPath = System.IO.Path.Combine(full, "manifest.json");
-        if (!File.Exists(manifestPath))
-        {
-            throw new DetectorException($"detector folder '{full}' has no manifest.json");
-        }
+        var (full, manifestPath) = ManifestFolder.Locate(path, "detector", message => new DetectorException(message));
 
         var manifest = DetectorManifest.Load(manifestPath);
         var folder = new DetectorFolder(full, manifest);

@@ -41,18 +41,7 @@ public sealed class ModelFolder
     /// <exception cref="ModelLoadException">The folder, the manifest, a field or a file is missing or wrong.</exception>
     public static ModelFolder Open(string path, string? variant = null, FileVerification verification = FileVerification.Full)
     {
-        ArgumentException.ThrowIfNullOrEmpty(path);
-        var full = System.IO.Path.GetFullPath(path);
-        if (!Directory.Exists(full))
-        {
-            throw new ModelLoadException($"model folder '{full}' does not exist");
-        }
-
-        var manifestPath = System.IO.Path.Combine(full, "manifest.json");
-        if (!File.Exists(manifestPath))
-        {
-            throw new ModelLoadException($"model folder '{full}' has no manifest.json");
-        }
+        var (full, manifestPath) = ManifestFolder.Locate(path, "model", message => new ModelLoadException(message));
 
         var manifest = ModelManifest.Load(manifestPath);
         var chosen = variant ?? manifest.DefaultVariant;

@@ -29,6 +29,11 @@ public sealed class OpenApiDocumentTests
         { "SessionTurn", typeof(SessionTurn) },
         { "SessionImageInfo", typeof(SessionImageInfo) },
         { "SessionCustomStatus", typeof(SessionCustomStatus) },
+        { "DescribeRequest", typeof(DescribeRequest) },
+        { "DescribeResult", typeof(DescribeResult) },
+        { "DescribedObject", typeof(DescribedObject) },
+        { "DetectorInfo", typeof(DetectorInfo) },
+        { "TokenUsage", typeof(TokenUsage) },
     };
 
     private static string MetadataPath()

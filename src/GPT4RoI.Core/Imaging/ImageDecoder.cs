@@ -13,6 +13,7 @@ using SixLabors.ImageSharp.Formats.Png;
 using SixLabors.ImageSharp.Formats.Webp;
 using SixLabors.ImageSharp.Memory;
 using SixLabors.ImageSharp.Metadata;
+using SixLabors.ImageSharp.Metadata.Profiles.Exif;
 using SixLabors.ImageSharp.PixelFormats;
 using SixLabors.ImageSharp.Processing;
 
@@ -27,7 +28,10 @@ namespace GPT4RoI.Core.Imaging;
 /// </summary>
 public static class ImageDecoder
 {
-    private static readonly ConcurrentDictionary<int, Configuration> Configurations = new();
+    private const int BufferCapacityBytes = 4 * 1024 * 1024;
+
+    private static readonly ConcurrentDictionary<int, MemoryAllocator> Allocators = new();
+    private static readonly ConcurrentDictionary<(int AllocationLimit, bool IgnoreMetadata), Configuration> Configurations = new();
 
     /// <summary>Reads at most <see cref="ImageLimits.MaxBytes"/> bytes from a stream and decodes them.</summary>
     /// <exception cref="ImageInputException">The input is empty, too large, unsupported or corrupt.</exception>
@@ -87,7 +91,13 @@ public static class ImageDecoder
             throw TooLarge(source, data.Length.ToString(CultureInfo.InvariantCulture), limits);
         }
 
-        var configuration = Configurations.GetOrAdd(limits.AllocationLimitMegabytes, CreateConfiguration);
+        // Metadata is measured before ImageSharp sees it (ImageSharp inflates PNG text and joins JPEG segments
+        // in Identify already); over the budget it is ignored, the EXIF orientation then read by the scan.
+        var detected = Image.DetectFormat(Configurations.GetOrAdd((limits.AllocationLimitMegabytes, false), CreateConfiguration), data.Span);
+        var detectedName = detected is null ? null : FormatName(detected);
+        var ignoreMetadata = detectedName == "gif"
+            || (detectedName is not null && ImageMetadataScan.ExceedsBudget(data, detectedName, limits.MaxMetadataBytes));
+        var configuration = ForDecode(limits, ignoreMetadata);
         using var stream = AsStream(data);
 
         IImageInfo? info;
@@ -146,6 +156,16 @@ public static class ImageDecoder
                 chroma.ConvertInPlace(image);
             }
 
+            if (ignoreMetadata && formatName != "gif")
+            {
+                var orientation = ImageMetadataScan.Orientation(data.Span, formatName);
+                if (orientation > 1)
+                {
+                    image.Metadata.ExifProfile = new ExifProfile();
+                    image.Metadata.ExifProfile.SetValue(ExifTag.Orientation, orientation);
+                }
+            }
+
             while (image.Frames.Count > 1)
             {
                 image.Frames.RemoveFrame(image.Frames.Count - 1);
@@ -170,7 +190,20 @@ public static class ImageDecoder
         }
     }
 
-    private static Configuration CreateConfiguration(int allocationLimitMegabytes)
+    /// <summary>A configuration for one decode: the shared decoders and pool, with this decode's total memory capped.</summary>
+    private static Configuration ForDecode(ImageLimits limits, bool ignoreMetadata)
+    {
+        var shared = Configurations.GetOrAdd((limits.AllocationLimitMegabytes, ignoreMetadata), CreateConfiguration);
+        var configuration = shared.Clone();
+        configuration.MemoryAllocator = new BoundedMemoryAllocator(
+            shared.MemoryAllocator,
+            limits.DecodeMemoryLimitMegabytes * 1024L * 1024L,
+            limits.AllocationLimitMegabytes * 1024L * 1024L,
+            (int)Math.Min(BufferCapacityBytes, limits.AllocationLimitMegabytes * 1024L * 1024L));
+        return configuration;
+    }
+
+    private static Configuration CreateConfiguration((int AllocationLimit, bool IgnoreMetadata) key)
     {
         var configuration = new Configuration(
             new JpegConfigurationModule(),
@@ -179,9 +212,19 @@ public static class ImageDecoder
             new BmpConfigurationModule(),
             new GifConfigurationModule())
         {
-            MemoryAllocator = MemoryAllocator.Create(new MemoryAllocatorOptions { AllocationLimitMegabytes = allocationLimitMegabytes }),
+            MemoryAllocator = Allocators.GetOrAdd(
+                key.AllocationLimit,
+                limit => MemoryAllocator.Create(new MemoryAllocatorOptions { AllocationLimitMegabytes = limit })),
         };
-        configuration.ImageFormatsManager.SetDecoder(GifFormat.Instance, new GifDecoder { DecodingMode = FrameDecodingMode.First });
+        configuration.ImageFormatsManager.SetDecoder(
+            GifFormat.Instance, new GifDecoder { DecodingMode = FrameDecodingMode.First, IgnoreMetadata = true });
+        if (key.IgnoreMetadata)
+        {
+            configuration.ImageFormatsManager.SetDecoder(JpegFormat.Instance, new JpegDecoder { IgnoreMetadata = true });
+            configuration.ImageFormatsManager.SetDecoder(PngFormat.Instance, new PngDecoder { IgnoreMetadata = true });
+            configuration.ImageFormatsManager.SetDecoder(WebpFormat.Instance, new WebpDecoder { IgnoreMetadata = true });
+        }
+
         return configuration;
     }
 
@@ -314,7 +357,7 @@ public static class ImageDecoder
             ImageInputReason.TooLarge,
             string.Create(
                 CultureInfo.InvariantCulture,
-                $"decoding needs more memory than the {limits.AllocationLimitMegabytes} MB allocation limit ({ex.Message})"),
+                $"decoding needs more memory than the limits allow ({limits.AllocationLimitMegabytes} MB per buffer, {limits.DecodeMemoryLimitMegabytes} MB in all) ({ex.Message})"),
             ex),
         UnknownImageFormatException => Unsupported(source, "not an image in a supported format (JPEG, PNG, WebP, BMP, GIF)", ex),
         NotSupportedException => Unsupported(source, $"image uses an unsupported feature ({ex.Message})", ex),

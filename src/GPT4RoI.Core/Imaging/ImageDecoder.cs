@@ -344,10 +344,15 @@ public static class ImageDecoder
         return false;
     }
 
+    /// <summary>
+    /// What ImageSharp throws on bad input. Besides its own exceptions, fuzzing found NullReferenceException (JPEG
+    /// Identify and colour conversion, WebP dimensions, BMP palettes and RLE), DivideByZeroException (BMP) and
+    /// ZLibException (an IOException, PNG): decoder bugs on malformed files, reported as a corrupt image.
+    /// </summary>
     private static bool IsDecoderFailure(Exception ex) =>
         ex is ImageFormatException or InvalidMemoryOperationException or NotSupportedException
-            or EndOfStreamException or InvalidDataException or IndexOutOfRangeException or ArgumentException
-            or InvalidOperationException or OverflowException;
+            or IOException or InvalidDataException or IndexOutOfRangeException or ArgumentException
+            or InvalidOperationException or OverflowException or NullReferenceException or DivideByZeroException;
 
     private static ImageInputException Map(string source, Exception ex, ImageLimits limits) => ex switch
     {
@@ -361,6 +366,8 @@ public static class ImageDecoder
             ex),
         UnknownImageFormatException => Unsupported(source, "not an image in a supported format (JPEG, PNG, WebP, BMP, GIF)", ex),
         NotSupportedException => Unsupported(source, $"image uses an unsupported feature ({ex.Message})", ex),
+        NullReferenceException or DivideByZeroException => new ImageInputException(
+            source, ImageInputReason.Corrupt, "image data is corrupt (the decoder failed on it)", ex),
         _ => new ImageInputException(source, ImageInputReason.Corrupt, $"image data is corrupt or truncated ({ex.Message})", ex),
     };
 

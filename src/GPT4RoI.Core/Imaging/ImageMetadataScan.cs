@@ -125,8 +125,9 @@ internal static class ImageMetadataScan
                 total += read;
             }
         }
-        catch (InvalidDataException)
+        catch (Exception ex) when (ex is InvalidDataException or IOException)
         {
+            // ZLibException (an IOException) for some broken streams, InvalidDataException for others.
             // ImageSharp drops such text too; what was inflated still counts.
         }
         finally

@@ -12,6 +12,7 @@ namespace GPT4RoI.Fuzz;
 internal sealed class MutationFuzzer(FuzzTarget target, FuzzRunOptions options, TextWriter log)
 {
     private const int MaxCorpus = 4096;
+    private const int MaxOutcomes = 100_000;
 
     private readonly Dictionary<string, FuzzFinding> _findings = new(StringComparer.Ordinal);
     private readonly HashSet<string> _outcomes = new(StringComparer.Ordinal);
@@ -64,7 +65,7 @@ internal sealed class MutationFuzzer(FuzzTarget target, FuzzRunOptions options, 
         executions++;
         slowest = Math.Max(slowest, elapsed.TotalMilliseconds);
 
-        if (_outcomes.Add(outcome) && keepNew && corpus.Count < MaxCorpus)
+        if (_outcomes.Count < MaxOutcomes && _outcomes.Add(outcome) && keepNew && corpus.Count < MaxCorpus)
         {
             corpus.Add(input);
         }
@@ -75,7 +76,8 @@ internal sealed class MutationFuzzer(FuzzTarget target, FuzzRunOptions options, 
             Record("exception", $"{unexpected.GetType().FullName} {frame}", unexpected.ToString(), input, executions);
         }
 
-        if (elapsed > options.SlowThreshold)
+        // A slow execution counts when a second run of the same input is slow too (a GC pause or a busy machine is not a finding).
+        if (elapsed > options.SlowThreshold && IsSlowAgain(input))
         {
             Record(
                 "slow",
@@ -84,6 +86,15 @@ internal sealed class MutationFuzzer(FuzzTarget target, FuzzRunOptions options, 
                 input,
                 executions);
         }
+    }
+
+    private bool IsSlowAgain(byte[] input)
+    {
+        var start = Stopwatch.GetTimestamp();
+        Volatile.Write(ref _runningSince, start);
+        target.Execute(input);
+        Volatile.Write(ref _runningSince, 0);
+        return Stopwatch.GetElapsedTime(start) > options.SlowThreshold;
     }
 
     private void Record(string kind, string signature, string detail, byte[] input, long execution)

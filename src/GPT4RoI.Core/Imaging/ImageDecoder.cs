@@ -31,6 +31,9 @@ public static class ImageDecoder
     private const int BufferCapacityBytes = 4 * 1024 * 1024;
 
     private static readonly ConcurrentDictionary<int, MemoryAllocator> Allocators = new();
+
+    /// <summary>Lossless WebP decodes, one at a time: ImageSharp's VP8L decoder allocates without a bound (<see cref="ImageLimits.AllowLosslessWebp"/>).</summary>
+    private static readonly SemaphoreSlim LosslessWebp = new(1, 1);
     private static readonly ConcurrentDictionary<(int AllocationLimit, bool IgnoreMetadata), Configuration> Configurations = new();
 
     /// <summary>Reads at most <see cref="ImageLimits.MaxBytes"/> bytes from a stream and decodes them.</summary>
@@ -123,6 +126,12 @@ public static class ImageDecoder
             throw Unsupported(source, "animated WebP is not supported", null);
         }
 
+        var losslessWebp = formatName == "webp" && ImageMetadataScan.HasLosslessWebpData(data.Span);
+        if (losslessWebp && !limits.AllowLosslessWebp)
+        {
+            throw Unsupported(source, "lossless WebP is not accepted by this service", null);
+        }
+
         // ImageSharp fills a truncated JPEG scan, or PNG image data cut at a chunk boundary, with flat colour
         // and reports no error; the reference (PIL) rejects such files.
         if ((formatName == "jpeg" && !JpegReachesEnd(data.Span)) || (formatName == "png" && !PngReachesEnd(data.Span)))
@@ -136,6 +145,11 @@ public static class ImageDecoder
         var chroma = formatName == "jpeg" ? JpegChromaUpsampling.TryCreate(data.Span) : null;
         byte[]? rawYcc = null;
         Image<Rgb24>? image = null;
+        if (losslessWebp)
+        {
+            LosslessWebp.Wait();
+        }
+
         try
         {
             if (chroma is null)
@@ -182,6 +196,11 @@ public static class ImageDecoder
         }
         finally
         {
+            if (losslessWebp)
+            {
+                LosslessWebp.Release();
+            }
+
             image?.Dispose();
             if (rawYcc is not null)
             {

@@ -36,6 +36,14 @@ public sealed record ImageLimits
     /// </summary>
     public int MaxMetadataBytes { get; init; } = 1024 * 1024;
 
+    /// <summary>
+    /// Whether WebP images with lossless (VP8L) data, the image or its alpha, are decoded (default true). ImageSharp
+    /// 2.1's VP8L decoder sizes its Huffman tables from the file without a bound: a 142-byte file took 18 s and
+    /// 1.3 GB (docs/security.md). Such decodes run one at a time per process; false refuses them
+    /// (<see cref="ImageInputReason.UnsupportedFormat"/>).
+    /// </summary>
+    public bool AllowLosslessWebp { get; init; } = true;
+
     /// <summary>Checks that every limit is positive and usable.</summary>
     /// <exception cref="ArgumentOutOfRangeException">A limit is zero, negative or too large.</exception>
     public void Validate()

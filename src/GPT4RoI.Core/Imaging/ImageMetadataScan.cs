@@ -177,6 +177,21 @@ internal static class ImageMetadataScan
         return total;
     }
 
+    /// <summary>Whether a WebP holds lossless (VP8L) data: a VP8L image chunk, or an ALPH chunk compressed with VP8L.</summary>
+    public static bool HasLosslessWebpData(ReadOnlySpan<byte> data)
+    {
+        foreach (var (type, start, length) in WebpChunks(data))
+        {
+            var name = data.Slice(type, 4);
+            if (name.SequenceEqual("VP8L"u8) || (name.SequenceEqual("ALPH"u8) && length > 0 && (data[start] & 0x03) == 1))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     private static ReadOnlySpan<byte> FindPngChunk(ReadOnlySpan<byte> data, ReadOnlySpan<byte> wanted)
     {
         long i = 8;

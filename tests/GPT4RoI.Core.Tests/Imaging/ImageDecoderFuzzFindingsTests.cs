@@ -33,6 +33,40 @@ public sealed class ImageDecoderFuzzFindingsTests
     }
 
     [Fact]
+    public void Decode_VP8LHuffmanGroupBombWithLosslessWebpRefused_ThrowsUnsupportedWithoutDecoding()
+    {
+        // Found by fuzzing (image-webp): 142 bytes that ImageSharp 2.1.13's VP8L decoder spends 18 s and 1.3 GB on
+        // (its Huffman group count comes from the file, unbounded). Open: refused only when AllowLosslessWebp is off.
+        var bomb = Convert.FromHexString(
+            "524946467400000057454250565038580a000000080000001700000f00005650384c340000002f17c003004d00000100004b44f43f" +
+            "b588520c78ff2331a069db48c7e08e3fe21f7f7484042924eb0a4498cc221291c8fa7c7c27455849465650384c1a00000049492a00" +
+            "08000000010012e1f71b524946464346de51dc55ca010300010000000600000000000000");
+        var before = GC.GetAllocatedBytesForCurrentThread();
+
+        var ex = Assert.Throws<ImageInputException>(
+            () => ImageDecoder.Decode(bomb, "bomb.webp", new ImageLimits { AllowLosslessWebp = false }).Dispose());
+
+        Assert.Equal(ImageInputReason.UnsupportedFormat, ex.Reason);
+        Assert.Equal("bomb.webp: lossless WebP is not accepted by this service", ex.Message);
+        Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 16 * 1024 * 1024);
+    }
+
+    [Fact]
+    public void Decode_LosslessWebpRefused_LossyStillDecodes()
+    {
+        using var source = new SixLabors.ImageSharp.Image<SixLabors.ImageSharp.PixelFormats.Rgb24>(8, 8);
+        var lossless = TestImages.Encode(source, new SixLabors.ImageSharp.Formats.Webp.WebpEncoder { FileFormat = SixLabors.ImageSharp.Formats.Webp.WebpFileFormatType.Lossless });
+        var lossy = TestImages.Encode(source, new SixLabors.ImageSharp.Formats.Webp.WebpEncoder { FileFormat = SixLabors.ImageSharp.Formats.Webp.WebpFileFormatType.Lossy });
+        var limits = new ImageLimits { AllowLosslessWebp = false };
+
+        Assert.Equal(
+            ImageInputReason.UnsupportedFormat,
+            Assert.Throws<ImageInputException>(() => ImageDecoder.Decode(lossless, "a.webp", limits).Dispose()).Reason);
+        using var image = ImageDecoder.Decode(lossy, "b.webp", limits);
+        Assert.Equal((8, 8), (image.Width, image.Height));
+    }
+
+    [Fact]
     public void FuzzFindings_EveryFileHasATestCase()
     {
         var files = Directory.GetFiles(FindingsDir).Select(Path.GetFileName).Order(StringComparer.Ordinal).ToArray();

@@ -70,7 +70,9 @@ internal static class FuzzCommand
         }
 
         var names = args[0] == "all" ? FuzzTargets.Names : args[0].Split(',');
-        var options = new FuzzRunOptions { MaxTime = smoke ? TimeSpan.FromSeconds(30) : TimeSpan.FromSeconds(60) };
+        var options = smoke
+            ? new FuzzRunOptions { MaxTime = TimeSpan.FromSeconds(30), SlowIsFinding = false, HangTimeout = TimeSpan.FromMinutes(5) }
+            : new FuzzRunOptions { MaxTime = TimeSpan.FromSeconds(60) };
         long? execs = null;
         string? junit = null, corpus = null;
         for (var i = 1; i < args.Length; i++)

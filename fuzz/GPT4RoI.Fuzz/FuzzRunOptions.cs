@@ -15,6 +15,12 @@ internal sealed record FuzzRunOptions
     /// <summary>An execution slower than this is a finding.</summary>
     public TimeSpan SlowThreshold { get; init; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// Whether a (confirmed) slow execution is a finding. The smoke run only reports slow inputs: on a shared build
+    /// machine timings are noise (docs/reliability.md).
+    /// </summary>
+    public bool SlowIsFinding { get; init; } = true;
+
     /// <summary>An execution still running after this is a hang: its input is saved and the process exits.</summary>
     public TimeSpan HangTimeout { get; init; } = TimeSpan.FromSeconds(30);
 

@@ -17,6 +17,7 @@ internal sealed class MutationFuzzer(FuzzTarget target, FuzzRunOptions options, 
     private readonly Dictionary<string, FuzzFinding> _findings = new(StringComparer.Ordinal);
     private readonly HashSet<string> _outcomes = new(StringComparer.Ordinal);
     private long _runningSince;
+    private long _slowReported;
     private byte[]? _current;
 
     public FuzzRunResult Run(IReadOnlyList<byte[]> seeds)
@@ -51,7 +52,7 @@ internal sealed class MutationFuzzer(FuzzTarget target, FuzzRunOptions options, 
 
         Volatile.Write(ref _runningSince, -1);
         return new FuzzRunResult(
-            target.Name, executions, clock.Elapsed, seeds.Count, corpus.Count, _outcomes.Count, slowest, [.. _findings.Values]);
+            target.Name, executions, clock.Elapsed, seeds.Count, corpus.Count, _outcomes.Count, slowest, [.. _findings.Values], _slowReported);
     }
 
     private void Execute(byte[] input, ref long executions, ref double slowest, List<byte[]> corpus, bool keepNew)
@@ -77,7 +78,11 @@ internal sealed class MutationFuzzer(FuzzTarget target, FuzzRunOptions options, 
         }
 
         // A slow execution counts when a second run of the same input is slow too (a GC pause or a busy machine is not a finding).
-        if (elapsed > options.SlowThreshold && IsSlowAgain(input))
+        if (elapsed > options.SlowThreshold && !options.SlowIsFinding)
+        {
+            _slowReported++;
+        }
+        else if (elapsed > options.SlowThreshold && IsSlowAgain(input))
         {
             Record(
                 "slow",

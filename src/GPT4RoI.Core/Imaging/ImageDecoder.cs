@@ -100,6 +100,35 @@ public static class ImageDecoder
         var detectedName = detected is null ? null : FormatName(detected);
         var ignoreMetadata = detectedName == "gif"
             || (detectedName is not null && ImageMetadataScan.ExceedsBudget(data, detectedName, limits.MaxMetadataBytes));
+
+        // Checked before Identify, which already runs ImageSharp's WebP code.
+        var losslessWebp = detectedName == "webp" && ImageMetadataScan.HasLosslessWebpData(data.Span);
+        if (losslessWebp && !limits.AllowLosslessWebp)
+        {
+            throw Unsupported(source, "lossless WebP is not accepted by this service", null);
+        }
+
+        if (losslessWebp)
+        {
+            LosslessWebp.Wait();
+        }
+
+        try
+        {
+            return DecodeDetected(data, source, limits, ignoreMetadata);
+        }
+        finally
+        {
+            if (losslessWebp)
+            {
+                LosslessWebp.Release();
+            }
+        }
+    }
+
+    /// <summary>Identify (format and size, nothing decoded), the limits and truncation checks, then the decode.</summary>
+    private static DecodedImage DecodeDetected(ReadOnlyMemory<byte> data, string source, ImageLimits limits, bool ignoreMetadata)
+    {
         var configuration = ForDecode(limits, ignoreMetadata);
         using var stream = AsStream(data);
 
@@ -126,12 +155,6 @@ public static class ImageDecoder
             throw Unsupported(source, "animated WebP is not supported", null);
         }
 
-        var losslessWebp = formatName == "webp" && ImageMetadataScan.HasLosslessWebpData(data.Span);
-        if (losslessWebp && !limits.AllowLosslessWebp)
-        {
-            throw Unsupported(source, "lossless WebP is not accepted by this service", null);
-        }
-
         // ImageSharp fills a truncated JPEG scan, or PNG image data cut at a chunk boundary, with flat colour
         // and reports no error; the reference (PIL) rejects such files.
         if ((formatName == "jpeg" && !JpegReachesEnd(data.Span)) || (formatName == "png" && !PngReachesEnd(data.Span)))
@@ -145,11 +168,6 @@ public static class ImageDecoder
         var chroma = formatName == "jpeg" ? JpegChromaUpsampling.TryCreate(data.Span) : null;
         byte[]? rawYcc = null;
         Image<Rgb24>? image = null;
-        if (losslessWebp)
-        {
-            LosslessWebp.Wait();
-        }
-
         try
         {
             if (chroma is null)
@@ -196,11 +214,6 @@ public static class ImageDecoder
         }
         finally
         {
-            if (losslessWebp)
-            {
-                LosslessWebp.Release();
-            }
-
             image?.Dispose();
             if (rawYcc is not null)
             {

@@ -145,8 +145,11 @@ internal static class FuzzCommand
         var failed = 0;
         foreach (var file in args[1..])
         {
-            var (unexpected, outcome) = target.Execute(File.ReadAllBytes(file));
-            output.WriteLine($"{file}: {(unexpected is null ? "ok" : "UNEXPECTED")} {outcome}");
+            var data = File.ReadAllBytes(file);
+            var start = System.Diagnostics.Stopwatch.GetTimestamp();
+            var (unexpected, outcome) = target.Execute(data);
+            var ms = System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{file}: {(unexpected is null ? "ok" : "UNEXPECTED")} in {ms:0.0} ms: {outcome}"));
             if (unexpected is not null)
             {
                 output.WriteLine(unexpected);

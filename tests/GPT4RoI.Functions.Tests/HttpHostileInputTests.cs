@@ -5,6 +5,7 @@ using GPT4RoI.Core.Errors;
 using GPT4RoI.Functions.Http;
 using GPT4RoI.Functions.Storage;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
@@ -186,6 +187,23 @@ public sealed class HttpHostileInputTests
         // Escaped into the path: no query (no SAS smuggling), no fragment, same account and container.
         Assert.Equal(("127.0.0.1", 10000, "", ""), (uri.Host, uri.Port, uri.Query, uri.Fragment));
         Assert.Equal("/devstoreaccount1/inbox/" + name, Uri.UnescapeDataString(uri.AbsolutePath));
+    }
+
+    [Theory]
+    [InlineData(null, true)]
+    [InlineData("false", false)]
+    public void ImageLimits_AllowLosslessWebpSetting_ReachesTheDecoderLimits(string? setting, bool allowed)
+    {
+        var settings = new Dictionary<string, string?>();
+        if (setting is not null)
+        {
+            settings["Gpt4RoI:AllowLosslessWebp"] = setting;
+        }
+
+        using var sp = new AzuriteFixture().BuildServices(settings);
+
+        var limits = sp.GetRequiredService<GPT4RoI.Core.Imaging.ImageLimits>();
+        Assert.Equal((allowed, 20L * 1024 * 1024), (limits.AllowLosslessWebp, limits.MaxBytes));
     }
 
     [Fact]

@@ -67,10 +67,25 @@ public sealed class ImageDecoderFuzzFindingsTests
     }
 
     [Fact]
+    public void Decode_BmpPixelOffsetBeyondTheFile_RefusedBeforeImageSharpAllocatesThePalette()
+    {
+        // Found by fuzzing (image-bmp, "slow" at random): the file header puts the pixel data 1.3 GB in, and ImageSharp
+        // 2.1.13 allocated a palette of that size (in Identify) before checking the offset against the file.
+        var data = File.ReadAllBytes(Path.Combine(FindingsDir, "c0fded3f2ab49330.bmp"));
+        var before = GC.GetAllocatedBytesForCurrentThread();
+
+        var ex = Assert.Throws<ImageInputException>(() => ImageDecoder.Decode(data, "x.bmp").Dispose());
+
+        Assert.Equal(ImageInputReason.Corrupt, ex.Reason);
+        Assert.Equal("x.bmp: BMP pixel data offset lies beyond the end of the file", ex.Message);
+        Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 16 * 1024 * 1024);
+    }
+
+    [Fact]
     public void FuzzFindings_EveryFileHasATestCase()
     {
         var files = Directory.GetFiles(FindingsDir).Select(Path.GetFileName).Order(StringComparer.Ordinal).ToArray();
 
-        Assert.Equal(10, files.Length);
+        Assert.Equal(11, files.Length);
     }
 }

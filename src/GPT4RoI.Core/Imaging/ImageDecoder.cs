@@ -98,7 +98,7 @@ public static class ImageDecoder
         // in Identify already); over the budget it is ignored, the EXIF orientation then read by the scan.
         var detected = Image.DetectFormat(Configurations.GetOrAdd((limits.AllocationLimitMegabytes, false), CreateConfiguration), data.Span);
         var detectedName = detected is null ? null : FormatName(detected);
-        var ignoreMetadata = detectedName == "gif"
+        var ignoreMetadata = detectedName is "gif" or "webp"
             || (detectedName is not null && ImageMetadataScan.ExceedsBudget(data, detectedName, limits.MaxMetadataBytes));
 
         // ImageSharp 2.1's BMP reader allocates the palette (up to the pixel data offset, which the file gives)
@@ -195,7 +195,7 @@ public static class ImageDecoder
                 chroma.ConvertInPlace(image);
             }
 
-            if (ignoreMetadata && formatName != "gif")
+            if (ignoreMetadata && formatName is "jpeg" or "png" or "webp")
             {
                 var orientation = ImageMetadataScan.Orientation(data.Span, formatName);
                 if (orientation > 1)

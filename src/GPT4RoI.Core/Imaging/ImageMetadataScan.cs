@@ -11,7 +11,9 @@ namespace GPT4RoI.Core.Imaging;
 /// repeated JPEG APP1/APP2 segments by copying (quadratic in their count); both happen in <c>Identify</c> too. The
 /// scan counts each metadata block as its size, compressed text as its inflated size (inflating at most the
 /// budget), and every block as at least <see cref="MinimumBlockCost"/>, so a file within the budget costs
-/// ImageSharp little; a file over it is decoded with metadata ignored.
+/// ImageSharp little; a file over it is decoded with metadata ignored. WebP and GIF metadata is always ignored (the
+/// decoder reads the WebP EXIF orientation through <see cref="Orientation"/>): ImageSharp 2.1 allocates a WebP
+/// metadata chunk's declared size, at a place in the file of its own parsing.
 /// </summary>
 internal static class ImageMetadataScan
 {
@@ -23,7 +25,6 @@ internal static class ImageMetadataScan
     {
         "png" => PngMetadataBytes(data, budget) > budget,
         "jpeg" => JpegMetadataBytes(data.Span, budget) > budget,
-        "webp" => WebpMetadataBytes(data.Span, budget) > budget,
         _ => false,
     };
 
@@ -158,38 +159,34 @@ internal static class ImageMetadataScan
         return total;
     }
 
-    internal static long WebpMetadataBytes(ReadOnlySpan<byte> data, long budget)
-    {
-        long total = 0;
-        foreach (var (type, _, length) in WebpChunks(data))
-        {
-            var name = data.Slice(type, 4);
-            if (name.SequenceEqual("EXIF"u8) || name.SequenceEqual("XMP "u8) || name.SequenceEqual("ICCP"u8))
-            {
-                total += Math.Max(MinimumBlockCost, length);
-                if (total > budget)
-                {
-                    break;
-                }
-            }
-        }
-
-        return total;
-    }
-
-    /// <summary>Whether a WebP holds lossless (VP8L) data: a VP8L image chunk, or an ALPH chunk compressed with VP8L.</summary>
+    /// <summary>
+    /// Whether a WebP may hold lossless (VP8L) data: the bytes <c>VP8L</c> anywhere, or an <c>ALPH</c> chunk header
+    /// whose payload starts with compression method 1 (VP8L). A search, not a chunk walk: ImageSharp's chunk parsing
+    /// differs from the RIFF layout on malformed files (it reads past an oversized VP8X chunk), so a walk could miss
+    /// what ImageSharp will decode.
+    /// </summary>
     public static bool HasLosslessWebpData(ReadOnlySpan<byte> data)
     {
-        foreach (var (type, start, length) in WebpChunks(data))
+        if (data.IndexOf("VP8L"u8) >= 0)
         {
-            var name = data.Slice(type, 4);
-            if (name.SequenceEqual("VP8L"u8) || (name.SequenceEqual("ALPH"u8) && length > 0 && (data[start] & 0x03) == 1))
+            return true;
+        }
+
+        for (var at = data.IndexOf("ALPH"u8); at >= 0; at = NextIndex(data, "ALPH"u8, at + 1))
+        {
+            if (at + 8 < data.Length && (data[at + 8] & 0x03) == 1)
             {
                 return true;
             }
         }
 
         return false;
+    }
+
+    private static int NextIndex(ReadOnlySpan<byte> data, ReadOnlySpan<byte> value, int from)
+    {
+        var next = data[from..].IndexOf(value);
+        return next < 0 ? -1 : from + next;
     }
 
     private static ReadOnlySpan<byte> FindPngChunk(ReadOnlySpan<byte> data, ReadOnlySpan<byte> wanted)
@@ -226,7 +223,7 @@ internal static class ImageMetadataScan
 
     private static ReadOnlySpan<byte> FindWebpChunk(ReadOnlySpan<byte> data, ReadOnlySpan<byte> wanted)
     {
-        foreach (var (type, start, length) in WebpChunks(data))
+        foreach (var (type, start, length, _) in WebpChunks(data))
         {
             if (data.Slice(type, 4).SequenceEqual(wanted))
             {
@@ -309,8 +306,8 @@ internal static class ImageMetadataScan
         private readonly ReadOnlySpan<byte> data = data;
         private long position = 12;
 
-        /// <summary>The offsets of the chunk's type and payload in the data, and the payload's length.</summary>
-        public (int Type, int Start, int Length) Current { get; private set; }
+        /// <summary>The offsets of the chunk's type and payload in the data, the payload's length in the data and its declared size.</summary>
+        public (int Type, int Start, int Length, long Declared) Current { get; private set; }
 
         public readonly WebpChunkEnumerator GetEnumerator() => this;
 
@@ -326,7 +323,7 @@ internal static class ImageMetadataScan
             var size = BinaryPrimitives.ReadUInt32LittleEndian(data[(start + 4)..]);
             var payload = start + 8;
             var available = (int)Math.Min(size, data.Length - payload);
-            Current = (start, payload, available);
+            Current = (start, payload, available, size);
             position = payload + (long)size + (size & 1);
             return true;
         }

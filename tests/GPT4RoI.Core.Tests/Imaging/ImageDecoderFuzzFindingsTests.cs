@@ -82,10 +82,27 @@ public sealed class ImageDecoderFuzzFindingsTests
     }
 
     [Fact]
+    public void Decode_WebpMetadataChunkDeclaringGigabytes_IgnoredWithoutAllocatingIt()
+    {
+        // Found by fuzzing (image-webp, "slow" at random): a VP8X file whose ICCP chunk declares about a gigabyte;
+        // ImageSharp 2.1.13 allocated the declared size before finding the file too short.
+        var data = File.ReadAllBytes(Path.Combine(FindingsDir, "31ca4a0e9593a008.webp"));
+        var before = GC.GetAllocatedBytesForCurrentThread();
+
+        // WebP metadata is never read by ImageSharp now. The file also holds VP8L data (the open finding), found by the
+        // search although its chunk walk hides it behind an oversized VP8X chunk.
+        Assert.True(ImageMetadataScan.HasLosslessWebpData(data));
+        var ex = Assert.Throws<ImageInputException>(() => ImageDecoder.Decode(data, "x.webp", new ImageLimits { AllowLosslessWebp = false }).Dispose());
+        Assert.Equal(ImageInputReason.UnsupportedFormat, ex.Reason);
+
+        Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 16 * 1024 * 1024);
+    }
+
+    [Fact]
     public void FuzzFindings_EveryFileHasATestCase()
     {
         var files = Directory.GetFiles(FindingsDir).Select(Path.GetFileName).Order(StringComparer.Ordinal).ToArray();
 
-        Assert.Equal(11, files.Length);
+        Assert.Equal(12, files.Length);
     }
 }

@@ -6,10 +6,13 @@
 # Ends with exactly one summary line:  N passed, N failed, N skipped
 # Exit status: 0 when every runner succeeded and no test failed, 1 otherwise.
 #
+# After dotnet test, a fuzzing smoke run (fuzz/GPT4RoI.Fuzz, fixed seed and execution counts, 1-2 minutes): one
+# test case per target in fuzz.xml, failed when the target had findings (unexpected exceptions, slow inputs).
+#
 # Environment:
-#   TEST_RESULTS_DIR   keep the raw results (pytest.xml, *.trx) there instead of a temp dir
-#   SKIP_PYTHON=1      do not run pytest;  SKIP_DOTNET=1  do not run dotnet test
-#   SKIP_INFRA=1       do not run the infrastructure checks
+#   TEST_RESULTS_DIR   keep the raw results (pytest.xml, *.trx, fuzz.xml) there instead of a temp dir
+#   SKIP_PYTHON=1      do not run pytest;  SKIP_DOTNET=1  do not run dotnet test (nor the fuzzing smoke run)
+#   SKIP_INFRA=1       do not run the infrastructure checks;  SKIP_FUZZ=1  do not run the fuzzing smoke run
 #   GPT4ROI_CHROMIUM   a Chromium for the browser tests other than /usr/bin/chromium (then nothing is installed)
 set -euo pipefail
 
@@ -142,6 +145,27 @@ if [[ "${SKIP_DOTNET:-0}" != 1 ]]; then
   fi
 fi
 
+# --- Fuzzing smoke run (docs/reliability.md#fuzzing) -------------------------------
+# dotnet test built the harness with the solution (Release). Findings are counted from fuzz.xml; only a run that
+# wrote no results is a runner failure.
+if [[ "${SKIP_DOTNET:-0}" != 1 && "${SKIP_FUZZ:-0}" != 1 ]]; then
+  fuzz_dll=fuzz/GPT4RoI.Fuzz/bin/Release/net10.0/gpt4roi-fuzz.dll
+  if [[ -f $fuzz_dll ]]; then
+    echo "test-all: fuzzing smoke run (gpt4roi-fuzz smoke)"
+    set +e
+    dotnet "$fuzz_dll" smoke --junit "$results/fuzz.xml" --findings "$results/fuzz-findings"
+    rc=$?
+    set -e
+    if [[ $rc -ne 0 && ! -f "$results/fuzz.xml" ]]; then
+      echo "test-all: fuzzing smoke run exited with $rc" >&2
+      runner_failed=1
+    fi
+  else
+    echo "test-all: error: $fuzz_dll was not built" >&2
+    runner_failed=1
+  fi
+fi
+
 # --- Summary -----------------------------------------------------------------
 summary="$("$PY" - "$results" <<'PYEOF'
 import glob, os, sys
@@ -150,7 +174,7 @@ import xml.etree.ElementTree as ET
 root = sys.argv[1]
 passed = failed = skipped = 0
 
-for name in ("pytest.xml", "infra.xml"):
+for name in ("pytest.xml", "infra.xml", "fuzz.xml"):
     junit = os.path.join(root, name)
     if not os.path.exists(junit):
         continue
@@ -163,11 +187,11 @@ for name in ("pytest.xml", "infra.xml"):
         passed += tests - f - sk
         failed += f
         skipped += sk
-        if name == "infra.xml":
+        if name in ("infra.xml", "fuzz.xml"):
             for case in s.iter("testcase"):
                 fail = case.find("failure")
                 if fail is not None:
-                    print(f"FAILED infra: {case.get('name')}: {fail.get('message', '')}", file=sys.stderr)
+                    print(f"FAILED {name[:-4]}: {case.get('name')}: {fail.get('message', '')}", file=sys.stderr)
 
 for trx in sorted(glob.glob(os.path.join(root, "dotnet", "**", "*.trx"), recursive=True)):
     for el in ET.parse(trx).getroot().iter():

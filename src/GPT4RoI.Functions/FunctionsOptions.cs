@@ -31,6 +31,11 @@ public sealed class FunctionsOptions : IValidatableObject
 
     [Range(1, 64L * 1024 * 1024)]
     public long MaxImageBytes { get; set; } = 20L * 1024 * 1024;
+    /// <summary>
+    /// Whether lossless WebP images are decoded (one at a time); false refuses them as unsupported_image. ImageSharp
+    /// 2.1's lossless WebP decoder allocates without a bound on crafted files (docs/security.md).
+    /// </summary>
+    public bool AllowLosslessWebp { get; set; } = true;
     /// <summary>Largest box manifest accepted from the inbox.</summary>
     [Range(1, 4L * 1024 * 1024)]
     public long MaxManifestBytes { get; set; } = 256 * 1024;

@@ -41,7 +41,11 @@ public static class ServiceCollectionExtensions
                 MaxBatch = o.MaxBatch,
             }, sp.GetRequiredService<ILogger<Gpt4RoIEngine>>());
         });
-        services.AddSingleton(sp => ImageLimits.Default with { MaxBytes = sp.GetRequiredService<IOptions<FunctionsOptions>>().Value.MaxImageBytes });
+        services.AddSingleton(sp =>
+        {
+            var o = sp.GetRequiredService<IOptions<FunctionsOptions>>().Value;
+            return ImageLimits.Default with { MaxBytes = o.MaxImageBytes, AllowLosslessWebp = o.AllowLosslessWebp };
+        });
         services.AddSingleton(sp =>
         {
             var o = sp.GetRequiredService<IOptions<FunctionsOptions>>().Value;

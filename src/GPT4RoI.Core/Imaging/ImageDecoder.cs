@@ -13,6 +13,7 @@ using SixLabors.ImageSharp.Formats.Png;
 using SixLabors.ImageSharp.Formats.Webp;
 using SixLabors.ImageSharp.Memory;
 using SixLabors.ImageSharp.Metadata;
+using SixLabors.ImageSharp.Metadata.Profiles.Exif;
 using SixLabors.ImageSharp.PixelFormats;
 using SixLabors.ImageSharp.Processing;
 
@@ -27,7 +28,13 @@ namespace GPT4RoI.Core.Imaging;
 /// </summary>
 public static class ImageDecoder
 {
-    private static readonly ConcurrentDictionary<int, Configuration> Configurations = new();
+    private const int BufferCapacityBytes = 4 * 1024 * 1024;
+
+    private static readonly ConcurrentDictionary<int, MemoryAllocator> Allocators = new();
+
+    /// <summary>Lossless WebP decodes, one at a time: ImageSharp's VP8L decoder allocates without a bound (<see cref="ImageLimits.AllowLosslessWebp"/>).</summary>
+    private static readonly SemaphoreSlim LosslessWebp = new(1, 1);
+    private static readonly ConcurrentDictionary<(int AllocationLimit, bool IgnoreMetadata), Configuration> Configurations = new();
 
     /// <summary>Reads at most <see cref="ImageLimits.MaxBytes"/> bytes from a stream and decodes them.</summary>
     /// <exception cref="ImageInputException">The input is empty, too large, unsupported or corrupt.</exception>
@@ -87,7 +94,49 @@ public static class ImageDecoder
             throw TooLarge(source, data.Length.ToString(CultureInfo.InvariantCulture), limits);
         }
 
-        var configuration = Configurations.GetOrAdd(limits.AllocationLimitMegabytes, CreateConfiguration);
+        // Metadata is measured before ImageSharp sees it (ImageSharp inflates PNG text and joins JPEG segments
+        // in Identify already); over the budget it is ignored, the EXIF orientation then read by the scan.
+        var detected = Image.DetectFormat(Configurations.GetOrAdd((limits.AllocationLimitMegabytes, false), CreateConfiguration), data.Span);
+        var detectedName = detected is null ? null : FormatName(detected);
+        var ignoreMetadata = detectedName is "gif" or "webp"
+            || (detectedName is not null && ImageMetadataScan.ExceedsBudget(data, detectedName, limits.MaxMetadataBytes));
+
+        // ImageSharp 2.1's BMP reader allocates the palette (up to the pixel data offset, which the file gives)
+        // before it checks that offset against the file: a 556-byte file allocated 1.3 GB in Identify (fuzzing).
+        if (detectedName == "bmp" && !BmpPixelOffsetInside(data.Span))
+        {
+            throw new ImageInputException(source, ImageInputReason.Corrupt, "BMP pixel data offset lies beyond the end of the file");
+        }
+
+        // Checked before Identify, which already runs ImageSharp's WebP code.
+        var losslessWebp = detectedName == "webp" && ImageMetadataScan.HasLosslessWebpData(data.Span);
+        if (losslessWebp && !limits.AllowLosslessWebp)
+        {
+            throw Unsupported(source, "lossless WebP is not accepted by this service", null);
+        }
+
+        if (losslessWebp)
+        {
+            LosslessWebp.Wait();
+        }
+
+        try
+        {
+            return DecodeDetected(data, source, limits, ignoreMetadata);
+        }
+        finally
+        {
+            if (losslessWebp)
+            {
+                LosslessWebp.Release();
+            }
+        }
+    }
+
+    /// <summary>Identify (format and size, nothing decoded), the limits and truncation checks, then the decode.</summary>
+    private static DecodedImage DecodeDetected(ReadOnlyMemory<byte> data, string source, ImageLimits limits, bool ignoreMetadata)
+    {
+        var configuration = ForDecode(limits, ignoreMetadata);
         using var stream = AsStream(data);
 
         IImageInfo? info;
@@ -146,6 +195,16 @@ public static class ImageDecoder
                 chroma.ConvertInPlace(image);
             }
 
+            if (ignoreMetadata && formatName is "jpeg" or "png" or "webp")
+            {
+                var orientation = ImageMetadataScan.Orientation(data.Span, formatName);
+                if (orientation > 1)
+                {
+                    image.Metadata.ExifProfile = new ExifProfile();
+                    image.Metadata.ExifProfile.SetValue(ExifTag.Orientation, orientation);
+                }
+            }
+
             while (image.Frames.Count > 1)
             {
                 image.Frames.RemoveFrame(image.Frames.Count - 1);
@@ -170,7 +229,20 @@ public static class ImageDecoder
         }
     }
 
-    private static Configuration CreateConfiguration(int allocationLimitMegabytes)
+    /// <summary>A configuration for one decode: the shared decoders and pool, with this decode's total memory capped.</summary>
+    private static Configuration ForDecode(ImageLimits limits, bool ignoreMetadata)
+    {
+        var shared = Configurations.GetOrAdd((limits.AllocationLimitMegabytes, ignoreMetadata), CreateConfiguration);
+        var configuration = shared.Clone();
+        configuration.MemoryAllocator = new BoundedMemoryAllocator(
+            shared.MemoryAllocator,
+            limits.DecodeMemoryLimitMegabytes * 1024L * 1024L,
+            limits.AllocationLimitMegabytes * 1024L * 1024L,
+            (int)Math.Min(BufferCapacityBytes, limits.AllocationLimitMegabytes * 1024L * 1024L));
+        return configuration;
+    }
+
+    private static Configuration CreateConfiguration((int AllocationLimit, bool IgnoreMetadata) key)
     {
         var configuration = new Configuration(
             new JpegConfigurationModule(),
@@ -179,9 +251,19 @@ public static class ImageDecoder
             new BmpConfigurationModule(),
             new GifConfigurationModule())
         {
-            MemoryAllocator = MemoryAllocator.Create(new MemoryAllocatorOptions { AllocationLimitMegabytes = allocationLimitMegabytes }),
+            MemoryAllocator = Allocators.GetOrAdd(
+                key.AllocationLimit,
+                limit => MemoryAllocator.Create(new MemoryAllocatorOptions { AllocationLimitMegabytes = limit })),
         };
-        configuration.ImageFormatsManager.SetDecoder(GifFormat.Instance, new GifDecoder { DecodingMode = FrameDecodingMode.First });
+        configuration.ImageFormatsManager.SetDecoder(
+            GifFormat.Instance, new GifDecoder { DecodingMode = FrameDecodingMode.First, IgnoreMetadata = true });
+        if (key.IgnoreMetadata)
+        {
+            configuration.ImageFormatsManager.SetDecoder(JpegFormat.Instance, new JpegDecoder { IgnoreMetadata = true });
+            configuration.ImageFormatsManager.SetDecoder(PngFormat.Instance, new PngDecoder { IgnoreMetadata = true });
+            configuration.ImageFormatsManager.SetDecoder(WebpFormat.Instance, new WebpDecoder { IgnoreMetadata = true });
+        }
+
         return configuration;
     }
 
@@ -300,6 +382,16 @@ public static class ImageDecoder
         return false;
     }
 
+    /// <summary>
+    /// Whether a BMP's pixel data offset (file header bytes 10–13; after the 14-byte array header of an OS/2 bitmap
+    /// array) lies inside the data. A short header is left to the decoder to report.
+    /// </summary>
+    internal static bool BmpPixelOffsetInside(ReadOnlySpan<byte> data)
+    {
+        var header = data.StartsWith("BA"u8) ? 14 : 0;
+        return data.Length < header + 14 || BinaryPrimitives.ReadUInt32LittleEndian(data[(header + 10)..]) <= (uint)data.Length;
+    }
+
     /// <summary>Whether PNG data holds complete chunks up to its IEND chunk (lengths only; CRCs are the decoder's job).</summary>
     internal static bool PngReachesEnd(ReadOnlySpan<byte> data)
     {
@@ -318,10 +410,15 @@ public static class ImageDecoder
         return false;
     }
 
+    /// <summary>
+    /// What ImageSharp throws on bad input. Besides its own exceptions, fuzzing found NullReferenceException (JPEG
+    /// Identify and colour conversion, WebP dimensions, BMP palettes and RLE), DivideByZeroException (BMP) and
+    /// ZLibException (an IOException, PNG): decoder bugs on malformed files, reported as a corrupt image.
+    /// </summary>
     private static bool IsDecoderFailure(Exception ex) =>
         ex is ImageFormatException or InvalidMemoryOperationException or NotSupportedException
-            or EndOfStreamException or InvalidDataException or IndexOutOfRangeException or ArgumentException
-            or InvalidOperationException or OverflowException;
+            or IOException or InvalidDataException or IndexOutOfRangeException or ArgumentException
+            or InvalidOperationException or OverflowException or NullReferenceException or DivideByZeroException;
 
     private static ImageInputException Map(string source, Exception ex, ImageLimits limits) => ex switch
     {
@@ -331,10 +428,12 @@ public static class ImageDecoder
             ImageInputReason.TooLarge,
             string.Create(
                 CultureInfo.InvariantCulture,
-                $"decoding needs more memory than the {limits.AllocationLimitMegabytes} MB allocation limit ({ex.Message})"),
+                $"decoding needs more memory than the limits allow ({limits.AllocationLimitMegabytes} MB per buffer, {limits.DecodeMemoryLimitMegabytes} MB in all) ({ex.Message})"),
             ex),
         UnknownImageFormatException => Unsupported(source, "not an image in a supported format (JPEG, PNG, WebP, BMP, GIF)", ex),
         NotSupportedException => Unsupported(source, $"image uses an unsupported feature ({ex.Message})", ex),
+        NullReferenceException or DivideByZeroException => new ImageInputException(
+            source, ImageInputReason.Corrupt, "image data is corrupt (the decoder failed on it)", ex),
         _ => new ImageInputException(source, ImageInputReason.Corrupt, $"image data is corrupt or truncated ({ex.Message})", ex),
     };
 

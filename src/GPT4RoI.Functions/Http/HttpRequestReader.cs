@@ -163,9 +163,10 @@ public sealed class HttpRequestReader(IOptions<FunctionsOptions> options)
                 }
             }
         }
-        catch (InvalidDataException ex)
+        catch (Exception ex) when (ex is InvalidDataException or (IOException and not BadHttpRequestException))
         {
-            // MultipartReader's own limits (part headers, a part over BodyLengthLimit) and malformed framing.
+            // MultipartReader's own limits (part headers, a part over BodyLengthLimit) and malformed framing; a body
+            // that ends inside a part is an IOException ("Unexpected end of Stream"), found by fuzzing.
             throw new Gpt4RoIException(ErrorCode.InvalidRequest, $"the multipart body is malformed or over a limit: {ex.Message}", ex);
         }
 

@@ -25,6 +25,17 @@ public sealed class ContractJsonTests
             """{"question": "q", "generation": {"temperature": 0, "temperature": 1}}""", ContractJson.Options));
 
     [Fact]
+    public void Parse_ManifestWithDuplicateKeyInsideATurn_IsRefused()
+    {
+        var json = """{"image": "a.png", "tasks": [{"id": "t", "turns": [{"question": "What is <region1>?", "regions": [[1,1,5,5]], "regions": [[2,2,6,6]]}]}]}""";
+
+        var ex = Assert.Throws<ManifestException>(() => BoxManifest.Parse(Encoding.UTF8.GetBytes(json), "m.json"));
+
+        Assert.Equal(ErrorCode.InvalidManifest, ex.Code);
+        Assert.IsType<JsonException>(ex.InnerException);
+    }
+
+    [Fact]
     public void Deserialize_UnknownMember_IsRefused() =>
         Assert.Throws<JsonException>(() => JsonSerializer.Deserialize<TurnRequest>("""{"question": "q", "region": [[1,2,3,4]]}""", ContractJson.Options));
 

@@ -166,8 +166,10 @@ public class ImageDecoderTests
     [Fact]
     public void Decode_OverAllocationLimit_ThrowsTooLarge()
     {
-        // 4000x4000 RGB is ~46 MB decoded; a 16 MB single-allocation cap must stop it cleanly.
-        var bytes = TestImages.SolidPng(4000, 4000, new Rgb24(9, 9, 9));
+        // The lossless WebP decoder holds a 4000x4000 image in one 64 MB buffer; a 16 MB single-allocation cap must
+        // stop it cleanly. (Pixel buffers come in 4 MB pieces: their sum is DecodeMemoryLimitMegabytes' job.)
+        using var source = new Image<Rgb24>(4000, 4000, new Rgb24(9, 9, 9));
+        var bytes = TestImages.Encode(source, new WebpEncoder { FileFormat = WebpFileFormatType.Lossless });
 
         var ex = Rejected(bytes, "big.png", new ImageLimits { AllocationLimitMegabytes = 16 });
 

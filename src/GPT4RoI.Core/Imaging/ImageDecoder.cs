@@ -280,7 +280,7 @@ public static class ImageDecoder
     };
 
     private static string? FormatOf(ReadOnlySpan<byte> data) =>
-        data.Length == 0 || Image.DetectFormat(Configurations.GetOrAdd(ImageLimits.Default.AllocationLimitMegabytes, CreateConfiguration), data) is not { } format
+        data.Length == 0 || Image.DetectFormat(Configurations.GetOrAdd((ImageLimits.Default.AllocationLimitMegabytes, false), CreateConfiguration), data) is not { } format
             ? null
             : FormatName(format);
 

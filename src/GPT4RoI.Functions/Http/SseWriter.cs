@@ -7,9 +7,6 @@ using Microsoft.Extensions.Logging;
 
 namespace GPT4RoI.Functions.Http;
 
-/// <summary>One server-sent event: its name and the object written as its compact JSON data line.</summary>
-public readonly record struct SseEvent(string Name, object Data);
-
 /// <summary>
 /// Writes a stream of events as server-sent events (<c>text/event-stream</c>), the only place the app does. The first
 /// event is awaited before the response starts, so a request refused before any output (bad image, bad box, busy)

@@ -1,0 +1,6 @@
+using Microsoft.Net.Http.Headers;
+
+namespace GPT4RoI.Functions.WebPage;
+
+/// <summary>One served file.</summary>
+internal sealed record WebAsset(byte[] Content, string ContentType, EntityTagHeaderValue ETag);

@@ -146,10 +146,13 @@ if [[ "${SKIP_DOTNET:-0}" != 1 ]]; then
 fi
 
 # --- Fuzzing smoke run (docs/reliability.md#fuzzing) -------------------------------
-# dotnet test built the harness with the solution (Release). Findings are counted from fuzz.xml; only a run that
-# wrote no results is a runner failure.
+# dotnet test builds only the test projects and what they reference, so the harness is built here (Release).
+# Findings are counted from fuzz.xml; only a run that wrote no results is a runner failure.
 if [[ "${SKIP_DOTNET:-0}" != 1 && "${SKIP_FUZZ:-0}" != 1 ]]; then
   fuzz_dll=fuzz/GPT4RoI.Fuzz/bin/Release/net10.0/gpt4roi-fuzz.dll
+  if ! dotnet build fuzz/GPT4RoI.Fuzz -c Release -nologo --verbosity quiet >"$results/fuzz-build.log" 2>&1; then
+    tail -n 20 "$results/fuzz-build.log" >&2
+  fi
   if [[ -f $fuzz_dll ]]; then
     echo "test-all: fuzzing smoke run (gpt4roi-fuzz smoke)"
     set +e

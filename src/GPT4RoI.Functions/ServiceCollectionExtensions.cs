@@ -52,7 +52,8 @@ public static class ServiceCollectionExtensions
             return new QueryAdmission(o.QueriesAdmitted(sp.GetRequiredService<Gpt4RoIEngine>().BatchCapacity), o.QueryQueueWait, o.QueryRetryAfter);
         });
         services.AddSingleton<QueryService>();
-        services.AddSingleton<HealthService>();
+        services.AddSingleton(sp => new HealthService(sp.GetRequiredService<Gpt4RoIEngine>(),
+            ResolveModelPath(sp.GetRequiredService<IOptions<FunctionsOptions>>().Value.DetectorPath) ?? DetectorFolder.DefaultRelativePath));
         services.AddSingleton(sp =>
         {
             var o = sp.GetRequiredService<IOptions<FunctionsOptions>>().Value;

@@ -137,5 +137,7 @@ public sealed class HttpTests(AzuriteFixture fx)
         var v = Value(Functions().Health(ctx.Request));
         Assert.Equal("gpt4roi-tiny-shapes", v.GetProperty("model").GetString());
         Assert.Equal("CPU", v.GetProperty("execution_provider").GetString());
+        Assert.Equal("tiny-detector-shapes", v.GetProperty("detector").GetProperty("model").GetString());
+        Assert.Equal(3, v.GetProperty("detector").GetProperty("classes").GetInt32());
     }
 }

@@ -24,6 +24,10 @@ public sealed record HealthReport
     /// <summary>What is wrong when <see cref="Status"/> is not <see cref="Ok"/> (JSON <c>detail</c>).</summary>
     public string? Detail { get; init; }
 
+    /// <summary>The detector <c>POST /api/describe</c> and <c>detect</c> use; null when the instance has none (its
+    /// folder is missing or its manifest is not valid).</summary>
+    public DetectorSummary? Detector { get; init; }
+
     /// <summary>True when <see cref="Status"/> is <see cref="Ok"/>.</summary>
     [JsonIgnore]
     public bool IsHealthy => Status == Ok;

@@ -283,6 +283,29 @@ public sealed partial class WebPageEndToEndTests(FunctionsHostFixture app, Brows
     }
 
     [Fact]
+    public async Task Detect_ButtonClicked_FillsTheBoxesFromTheDetector()
+    {
+        await using var context = await browser.Browser.NewContextAsync();
+        var page = await OpenAsync(context);
+        await UploadAsync(page);
+        var detect = page.GetByTestId("detect-button");
+        await Expect(detect).ToBeVisibleAsync();
+        await detect.ClickAsync();
+
+        // The sample holds a red circle, a green square and a yellow triangle; the detector's boxes become draft boxes.
+        await Expect(page.GetByTestId("box-item")).ToHaveCountAsync(3);
+        var boxes = new List<double[]>();
+        foreach (var item in await page.GetByTestId("box-item").AllAsync())
+        {
+            boxes.Add(await BoxOfAsync(item));
+        }
+
+        Assert.Contains(boxes, b => Math.Abs(b[0] - Circle[0]) <= 8 && Math.Abs(b[1] - Circle[1]) <= 8 && Math.Abs(b[2] - Circle[2]) <= 8 && Math.Abs(b[3] - Circle[3]) <= 8);
+        await Expect(page.GetByTestId("detect-error")).ToBeHiddenAsync();
+        await ScreenshotAsync(page, "web-detect.png");
+    }
+
+    [Fact]
     public async Task Phone_OneColumnNoSideScroll_AskAndAnswer()
     {
         await using var context = await browser.Browser.NewContextAsync(new BrowserNewContextOptions

@@ -164,7 +164,7 @@ export async function deleteSession(id) {
   await send(`sessions/${encodeURIComponent(id)}`, { method: 'DELETE' });
 }
 
-/** POST /api/describe (the detector; not served yet): multipart image → {detections: [{box, label, score, answer}]}. */
+/** POST /api/describe: multipart image → {objects: [{box, label, score, answer}], ...} (docs/api.md). */
 export async function describeImage({ image, filename, signal }) {
   const response = await send('describe', {
     method: 'POST',

@@ -21,7 +21,7 @@ export function setupDetector({ button, health, getImage, addBoxes, onError, onS
     onStart?.();
     try {
       const body = await describeImage({ image: image.blob, filename: image.name });
-      const detections = Array.isArray(body) ? body : body?.detections ?? [];
+      const detections = Array.isArray(body) ? body : body?.objects ?? body?.detections ?? [];
       const boxes = detections
         .filter((d) => Array.isArray(d.box) && d.box.length === 4)
         .map((d) => ({

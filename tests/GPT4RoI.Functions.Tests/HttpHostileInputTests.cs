@@ -20,18 +20,8 @@ public sealed class HttpHostileInputTests
     private const string Boundary = "b0undary";
     private static readonly HttpRequestReader Reader = new(Options.Create(new FunctionsOptions { MaxImageBytes = 4096, MaxRequestJsonBytes = 1024 }));
 
-    /// <summary>A body of unknown length (chunked transfer): the reader cannot check a Content-Length first.</summary>
-    private static HttpRequest Chunked(string contentType, byte[] body)
-    {
-        var request = HttpTestRequests.Json("{}");
-        request.ContentType = contentType;
-        request.ContentLength = null;
-        request.Body = new MemoryStream(body);
-        return request;
-    }
-
     private static HttpRequest ChunkedMultipart(string body) =>
-        Chunked($"multipart/form-data; boundary={Boundary}", Encoding.UTF8.GetBytes(body.ReplaceLineEndings("\r\n")));
+        HttpTestRequests.Chunked($"multipart/form-data; boundary={Boundary}", Encoding.UTF8.GetBytes(body.ReplaceLineEndings("\r\n")));
 
     private static string Part(string name, string content, string extraHeaders = "") =>
         $"--{Boundary}\nContent-Disposition: form-data; name=\"{name}\"\n{extraHeaders}\n{content}\n";
@@ -41,7 +31,7 @@ public sealed class HttpHostileInputTests
     {
         var body = Encoding.UTF8.GetBytes("""{"image_blob": "a.png", "question": """ + "\"" + new string('x', 5000) + "\"}");
 
-        var ex = await Assert.ThrowsAsync<Gpt4RoIException>(() => Reader.ReadQueryAsync(Chunked("application/json", body), default));
+        var ex = await Assert.ThrowsAsync<Gpt4RoIException>(() => Reader.ReadQueryAsync(HttpTestRequests.Chunked("application/json", body), default));
 
         Assert.Equal(ErrorCode.LimitExceeded, ex.Code);
         Assert.Contains("the request body is over the limit of 1024 bytes", ex.Message, StringComparison.Ordinal);

@@ -13,22 +13,12 @@ public sealed class HttpLayerTests
 {
     private static readonly HttpRequestReader Reader = new(Options.Create(new FunctionsOptions { MaxImageBytes = 4096, MaxRequestJsonBytes = 1024 }));
 
-    /// <summary>A body of unknown length (chunked): no Content-Length for the reader to check up front.</summary>
-    private static HttpRequest Chunked(string contentType, byte[] body)
-    {
-        var request = HttpTestRequests.Json("{}");
-        request.ContentType = contentType;
-        request.ContentLength = null;
-        request.Body = new MemoryStream(body);
-        return request;
-    }
-
     [Fact]
     public async Task ReadJsonAsync_ChunkedBodyOverTheLimit_RefusedWhileReading()
     {
         var body = Encoding.UTF8.GetBytes("{\"question\": \"" + new string('x', 5000) + "\"}");
 
-        var ex = await Assert.ThrowsAsync<Gpt4RoIException>(() => Reader.ReadJsonAsync<GPT4RoI.Core.Contracts.TurnRequest>(Chunked("application/json", body), default));
+        var ex = await Assert.ThrowsAsync<Gpt4RoIException>(() => Reader.ReadJsonAsync<GPT4RoI.Core.Contracts.TurnRequest>(HttpTestRequests.Chunked("application/json", body), default));
 
         Assert.Equal(ErrorCode.LimitExceeded, ex.Code);
     }
@@ -37,7 +27,7 @@ public sealed class HttpLayerTests
     public async Task ReadQueryAsync_ChunkedMultipartImageOverTheLimit_RefusedWhileReading()
     {
         var multipart = HttpTestRequests.Multipart(new byte[10_000], """{"question": "q"}""");
-        var request = Chunked(multipart.ContentType!, ((MemoryStream)multipart.Body).ToArray());
+        var request = HttpTestRequests.Chunked(multipart.ContentType!, ((MemoryStream)multipart.Body).ToArray());
 
         var ex = await Assert.ThrowsAsync<Gpt4RoIException>(() => Reader.ReadQueryAsync(request, default));
 
@@ -57,7 +47,7 @@ public sealed class HttpLayerTests
         content.Add(new ByteArrayContent([4]), extraPart, "b.png");
         var bytes = await content.ReadAsByteArrayAsync();
 
-        var ex = await Assert.ThrowsAsync<Gpt4RoIException>(() => Reader.ReadQueryAsync(Chunked(content.Headers.ContentType!.ToString(), bytes), default));
+        var ex = await Assert.ThrowsAsync<Gpt4RoIException>(() => Reader.ReadQueryAsync(HttpTestRequests.Chunked(content.Headers.ContentType!.ToString(), bytes), default));
 
         Assert.Equal(ErrorCode.InvalidRequest, ex.Code);
         Assert.Contains(mention, ex.Message, StringComparison.Ordinal);

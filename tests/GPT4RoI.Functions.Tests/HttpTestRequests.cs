@@ -27,6 +27,16 @@ internal static class HttpTestRequests
         return ctx.Request;
     }
 
+    /// <summary>A body of unknown length (chunked transfer): no Content-Length for the reader to check up front.</summary>
+    public static HttpRequest Chunked(string contentType, byte[] body)
+    {
+        var request = Json("{}");
+        request.ContentType = contentType;
+        request.ContentLength = null;
+        request.Body = new MemoryStream(body);
+        return request;
+    }
+
     public static HttpRequest Multipart(byte[] image, string? requestJson, string path = "/api/query")
     {
         var ctx = new DefaultHttpContext();

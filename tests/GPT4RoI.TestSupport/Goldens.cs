@@ -16,6 +16,19 @@ public static class Goldens
     /// <summary>Every case named in golden/index.json, as xunit theory data.</summary>
     public static TheoryData<string> Cases() => [.. Names()];
 
+    /// <summary>The <c>name</c> of every case in a golden file holding a JSON array of cases, as theory data.</summary>
+    public static TheoryData<string> CaseNames(string goldenFile)
+    {
+        using var doc = JsonDocument.Parse(File.ReadAllBytes(goldenFile));
+        var data = new TheoryData<string>();
+        foreach (var c in doc.RootElement.EnumerateArray())
+        {
+            data.Add(c.GetProperty("name").GetString()!);
+        }
+
+        return data;
+    }
+
     /// <summary>The folder of a case.</summary>
     public static string CaseDir(string name) => Path.Combine(RepoPaths.GoldenDir, name);
 

@@ -16,17 +16,7 @@ public sealed class TokenSamplerTests(ITestOutputHelper output)
 {
     private static string GoldenPath => Path.Combine(RepoPaths.Root, "models", "goldens", "engine_rules", "sampling.json");
 
-    public static TheoryData<string> Cases()
-    {
-        using var doc = JsonDocument.Parse(File.ReadAllBytes(GoldenPath));
-        var data = new TheoryData<string>();
-        foreach (var c in doc.RootElement.EnumerateArray())
-        {
-            data.Add(c.GetProperty("name").GetString()!);
-        }
-
-        return data;
-    }
+    public static TheoryData<string> Cases() => Goldens.CaseNames(GoldenPath);
 
     private static (GenerationOptions Options, float[] Logits, int[] Kept, double[] Probs) Case(string name)
     {

@@ -14,17 +14,7 @@ public sealed class QuestionRulesTests
 {
     private static string GoldenPath => Path.Combine(RepoPaths.Root, "models", "goldens", "engine_rules", "question_rules.json");
 
-    public static TheoryData<string> Cases()
-    {
-        using var doc = JsonDocument.Parse(File.ReadAllBytes(GoldenPath));
-        var data = new TheoryData<string>();
-        foreach (var c in doc.RootElement.EnumerateArray())
-        {
-            data.Add(c.GetProperty("name").GetString()!);
-        }
-
-        return data;
-    }
+    public static TheoryData<string> Cases() => Goldens.CaseNames(GoldenPath);
 
     [Theory]
     [MemberData(nameof(Cases))]

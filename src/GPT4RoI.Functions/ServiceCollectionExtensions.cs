@@ -74,6 +74,7 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<InboxImages>();
         services.AddSingleton<IManifestIntake, ManifestIntake>();
         services.AddSingleton<IJobProcessor, JobProcessor>();
+        services.AddSingleton<TurnStreams>();
         services.AddSingleton<SessionStore>();
         services.AddSingleton<ISessionService, SessionService>();
         return services;

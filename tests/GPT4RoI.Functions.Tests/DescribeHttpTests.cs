@@ -101,7 +101,7 @@ public sealed class DescribeHttpTests(AzuriteFixture fx)
             .ReturnsAsync(new SessionCreated("abc", null));
         var options = fx.Services.GetRequiredService<IOptions<FunctionsOptions>>();
         var f = new SessionFunctions(sessions.Object, new HttpRequestReader(options), fx.Services.GetRequiredService<InboxImages>(),
-            fx.Services.GetRequiredService<Lazy<DescribeService>>(), NullLogger<SessionFunctions>.Instance);
+            fx.Services.GetRequiredService<Lazy<DescribeService>>(), fx.Services.GetRequiredService<SseWriter>(), NullLogger<SessionFunctions>.Instance);
 
         var r = await f.CreateAsync(Multipart(GoldenImage("01_png"), """{"question": "What is <region1>?", "detect": true, "regions": [[1, 1, 20, 20]]}""", "/api/sessions"),
             client, default);

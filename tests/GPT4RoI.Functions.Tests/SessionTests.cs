@@ -3,7 +3,6 @@ using GPT4RoI.Core.Contracts;
 using GPT4RoI.Core.Errors;
 using GPT4RoI.Core.Services;
 using GPT4RoI.Functions.Functions;
-using GPT4RoI.Functions.Http;
 using GPT4RoI.Functions.Sessions;
 using GPT4RoI.Functions.Storage;
 using GPT4RoI.TestSupport;
@@ -13,7 +12,6 @@ using Microsoft.DurableTask.Client;
 using Microsoft.DurableTask.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Options;
 
 using static GPT4RoI.Functions.Tests.HttpTestRequests;
 
@@ -33,25 +31,16 @@ public sealed class SessionTests(AzuriteFixture fx)
 
     private SessionStore Store => fx.Services.GetRequiredService<SessionStore>();
 
-    private Task<DurableTaskTestHost> StartHostAsync()
-    {
-        var store = Store;
-        return DurableTaskTestHost.StartAsync(r => r
-            .AddOrchestratorFunc<SessionOrchestratorInput, string>(SessionNames.Orchestrator, (ctx, input) => SessionOrchestrator.RunAsync(ctx, input!))
-            .AddActivityFunc<AnswerTurnInput, TurnSummary>(SessionNames.AnswerTurnActivity, (_, input) => store.AnswerTurnAsync(input!))
-            .AddActivityFunc<string, string>(SessionNames.ExpireActivity, (_, id) => store.ExpireAsync(id!)));
-    }
+    private Task<DurableTaskTestHost> StartHostAsync() => TestSessions.StartDurableHostAsync(Store);
 
     private SessionFunctions Service(TimeSpan? wait = null, TimeSpan? idle = null, int turnsPerHistory = 20) =>
-        new(new SessionService(Store, Options.Create(new FunctionsOptions
+        TestSessions.Functions(fx.Services, new FunctionsOptions
         {
             SessionTurnWait = wait ?? Patience,
             SessionIdleTimeout = idle ?? TimeSpan.FromMinutes(30),
             SessionPollInterval = TimeSpan.FromMilliseconds(50),
             SessionTurnsPerHistory = turnsPerHistory,
-        }), NullLogger<SessionService>.Instance),
-            fx.Services.GetRequiredService<HttpRequestReader>(), fx.Services.GetRequiredService<InboxImages>(),
-            fx.Services.GetRequiredService<Lazy<DescribeService>>(), NullLogger<SessionFunctions>.Instance);
+        });
 
     private static HttpRequest Json(string body, string path = "/api/sessions") => HttpTestRequests.Json(body, path);
 
@@ -285,6 +274,179 @@ public sealed class SessionTests(AzuriteFixture fx)
         Assert.Equal(1, g.GetProperty("turns").GetArrayLength());
         Assert.Equal(404, Status(await TurnAsync(service, host.Client, id, """{"question": "What color is <region2>?", "regions": [[232,12,348,128]]}""")));
         Assert.IsType<NoContentResult>(await service.DeleteAsync(Get(id, "DELETE"), host.Client, id, default));
+    }
+
+    [Fact]
+    public async Task Create_StreamedFirstTurn_SendsSessionTurnTokensThenResult()
+    {
+        await using var host = await StartHostAsync();
+        var request = Multipart(SampleImage, """{"question": "What is <region1>?", "regions": [[95,70,215,190]], "stream": true}""");
+
+        var r = await Service().CreateAsync(request, host.Client, default);
+
+        Assert.IsType<EmptyResult>(r);
+        Assert.Equal("text/event-stream", request.HttpContext.Response.ContentType);
+        var events = SseEvents(request);
+        Assert.Equal("session", events[0].Name);
+        var id = events[0].Data.GetProperty("id").GetString()!;
+        Assert.Equal($"/api/sessions/{id}", request.HttpContext.Response.Headers.Location.ToString());
+        Assert.Equal($"/api/sessions/{id}/turns", events[0].Data.GetProperty("turns_url").GetString());
+        Assert.Equal("turn", events[1].Name);
+        var turnId = events[1].Data.GetProperty("turn_id").GetString();
+        Assert.Equal("result", events[^1].Name);
+        Assert.All(events.Skip(2).SkipLast(1), e => Assert.Equal("token", e.Name));
+        Assert.True(events.Count > 3, "the answer streams as tokens");
+        var result = events[^1].Data;
+        Assert.Equal(id, result.GetProperty("id").GetString());
+        Assert.Equal(turnId, result.GetProperty("turn_id").GetString());
+        Assert.Equal("a red circle", result.GetProperty("turn").GetProperty("answer").GetString());
+        Assert.Equal("a red circle", string.Concat(events.Where(e => e.Name == "token").Select(e => e.Data.GetProperty("text").GetString())).Trim());
+        Assert.Equal("a red circle", (await Store.ReadAsync(id))!.Value.Transcript.Turns.Single().Answer);
+        await host.Client.TerminateInstanceAsync(id);
+    }
+
+    [Fact]
+    public async Task StreamTurn_AnsweredInThisProcess_TokensAddUpToTheRecordedAnswer()
+    {
+        await using var host = await StartHostAsync();
+        var service = Service();
+        var id = await CreateAsync(service, host.Client, """{"question": "What is <region1>?", "regions": [[95,70,215,190]]}""");
+        var request = Json("""{"question": "What color is <region2>?", "regions": [[232,12,348,128]]}""", $"/api/sessions/{id}/turns");
+        request.Headers.Accept = "text/event-stream";
+
+        Assert.IsType<EmptyResult>(await service.SubmitTurnAsync(request, host.Client, id, default));
+
+        var events = SseEvents(request);
+        Assert.Equal("turn", events[0].Name);
+        Assert.Equal("result", events[^1].Name);
+        var tokens = events.Where(e => e.Name == "token").Select(e => e.Data.GetProperty("text").GetString()).ToList();
+        Assert.NotEmpty(tokens);
+        Assert.Equal(events.Count - 2, tokens.Count);
+        var turn = events[^1].Data;
+        Assert.Equal("green", turn.GetProperty("answer").GetString());
+        Assert.Equal("green", string.Concat(tokens).Trim());
+        Assert.Equal(events[0].Data.GetProperty("turn_id").GetString(), turn.GetProperty("turn_id").GetString());
+        Assert.Equal(2, turn.GetProperty("regions")[0].GetProperty("region").GetInt32());
+        await host.Client.TerminateInstanceAsync(id);
+    }
+
+    [Fact]
+    public async Task StreamTurn_RefusedByTheModel_ErrorEventNamesTheRecordedTurn()
+    {
+        await using var host = await StartHostAsync();
+        var service = Service();
+        var id = await CreateAsync(service, host.Client, """{"question": "What is <region1>?", "regions": [[95,70,215,190]]}""");
+        var request = Json("""{"question": "What is <region5>?", "stream": true}""", $"/api/sessions/{id}/turns");
+
+        await service.SubmitTurnAsync(request, host.Client, id, default);
+
+        var events = SseEvents(request);
+        Assert.Equal(["turn", "error"], events.Select(e => e.Name));
+        var error = events[1].Data;
+        Assert.Equal(422, error.GetProperty("status").GetInt32());
+        Assert.Equal("invalid_question", error.GetProperty("code").GetString());
+        Assert.Equal(events[0].Data.GetProperty("turn_id").GetString(), error.GetProperty("turn_id").GetString());
+        Assert.Equal($"/api/sessions/{id}", error.GetProperty("status_url").GetString());
+        Assert.Equal(ErrorCode.InvalidQuestion, (await Store.ReadAsync(id))!.Value.Transcript.Turns[1].Error!.Code);
+        await host.Client.TerminateInstanceAsync(id);
+    }
+
+    [Fact]
+    public async Task StreamTurn_AnsweredOnAnotherInstance_ResultComesWholeFromTheTranscript()
+    {
+        // The activities run with their own token hand-over, as on another instance of the app: nothing reaches
+        // this request's subscription, so the answer comes from the transcript.
+        var elsewhere = new SessionStore(fx.Services.GetRequiredService<StorageClients>(), fx.Services.GetRequiredService<ConversationService>(),
+            new TurnStreams(), NullLogger<SessionStore>.Instance);
+        await using var host = await TestSessions.StartDurableHostAsync(elsewhere);
+        var service = Service();
+        var id = await CreateAsync(service, host.Client, """{"question": "What is <region1>?", "regions": [[95,70,215,190]]}""");
+        var request = Json("""{"question": "What color is <region2>?", "regions": [[232,12,348,128]], "stream": true}""", $"/api/sessions/{id}/turns");
+
+        await service.SubmitTurnAsync(request, host.Client, id, default);
+
+        var events = SseEvents(request);
+        Assert.Equal(["turn", "result"], events.Select(e => e.Name));
+        Assert.Equal("green", events[1].Data.GetProperty("answer").GetString());
+        await host.Client.TerminateInstanceAsync(id);
+    }
+
+    [Fact]
+    public async Task StreamTurn_NoAnswerWithinTheWait_EndsWithPendingAndTheStatusUrl()
+    {
+        await using var host = await StartHostAsync();
+        var id = await CreateAsync(Service(), host.Client);
+        var request = Json("""{"question": "What is <region1>?", "regions": [[95,70,215,190]], "stream": true}""", $"/api/sessions/{id}/turns");
+
+        await Service(wait: TimeSpan.Zero).SubmitTurnAsync(request, host.Client, id, default);
+
+        var events = SseEvents(request);
+        Assert.Equal(["turn", "pending"], events.Select(e => e.Name));
+        Assert.Equal("pending", events[1].Data.GetProperty("status").GetString());
+        Assert.Equal(events[0].Data.GetProperty("turn_id").GetString(), events[1].Data.GetProperty("turn_id").GetString());
+        Assert.Equal("a red circle", (await WaitForTurnsAsync(id, 1)).Turns[0].Answer);
+        await host.Client.TerminateInstanceAsync(id);
+    }
+
+    [Theory]
+    [InlineData("""{"question": "What is <region1>? <im_patch>", "regions": [[95,70,215,190]]}""", 422, "invalid_question")]
+    [InlineData("""{"question": "What is <region1>?", "regions": [[600,400,700,500]]}""", 422, "invalid_region")]
+    [InlineData("""{"question": "What is <region1> and <region2>?", "regions": [[95,70,215,190]], "stream": true}""", 422, "invalid_question")]
+    [InlineData("""{"question": "What is <region1>?", "regions": [[95,70,215,190]], "generation": {"max_new_tokens": 4}}""", 400, "invalid_request")]
+    public async Task Create_FirstTurnTheModelRefuses_ProblemAndNoSession(string body, int status, string code)
+    {
+        await using var host = await StartHostAsync();
+        var before = await SessionBlobCountAsync();
+
+        var r = await Service().CreateAsync(Multipart(SampleImage, body), host.Client, default);
+
+        Assert.Equal(status, Status(r));
+        Assert.Equal(code, ((ProblemDetails)((ObjectResult)r).Value!).Extensions["code"]);
+        Assert.Equal(before, await SessionBlobCountAsync());
+    }
+
+    [Fact]
+    public void TurnStreams_ClaimedOnce_SecondAttemptAndStrangersGetNoWriter()
+    {
+        var streams = new TurnStreams();
+        Assert.Null(streams.Claim("t1"));
+        using (var subscription = streams.Subscribe("t1"))
+        {
+            var writer = streams.Claim("t1");
+            Assert.NotNull(writer);
+            Assert.Null(streams.Claim("t1"));
+            Assert.True(writer.TryWrite(new AnswerDelta(7, "red")));
+            writer.TryComplete();
+            Assert.True(subscription.Tokens.TryRead(out var delta));
+            Assert.Equal(new AnswerDelta(7, "red"), delta);
+            Assert.True(subscription.Tokens.Completion.IsCompleted);
+        }
+
+        Assert.Null(streams.Claim("t1"));
+    }
+
+    private async Task<int> SessionBlobCountAsync()
+    {
+        var n = 0;
+        await foreach (var _ in fx.Storage.Sessions.GetBlobsAsync())
+        {
+            n++;
+        }
+
+        return n;
+    }
+
+    /// <summary>The server-sent events a response wrote: each event's name and its JSON data.</summary>
+    private static List<(string Name, JsonElement Data)> SseEvents(HttpRequest request)
+    {
+        var body = System.Text.Encoding.UTF8.GetString(((MemoryStream)request.HttpContext.Response.Body).ToArray());
+        return [.. body.Split("\n\n", StringSplitOptions.RemoveEmptyEntries).Select(e =>
+        {
+            var lines = e.Split('\n');
+            Assert.StartsWith("event: ", lines[0], StringComparison.Ordinal);
+            Assert.StartsWith("data: ", lines[1], StringComparison.Ordinal);
+            return (lines[0]["event: ".Length..], JsonSerializer.Deserialize<JsonElement>(lines[1]["data: ".Length..]));
+        })];
     }
 
     private async Task<SessionTranscript> WaitForTurnsAsync(string id, int count)

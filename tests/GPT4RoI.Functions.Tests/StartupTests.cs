@@ -123,7 +123,8 @@ public sealed class StartupTests
         var options = Options.Create(new FunctionsOptions());
         var storage = new StorageClients(new Azure.Storage.Blobs.BlobServiceClient("UseDevelopmentStorage=true"), new Azure.Storage.Queues.QueueServiceClient("UseDevelopmentStorage=true"));
         var f = new SessionFunctions(sessions.Object, new HttpRequestReader(options), new InboxImages(storage, options),
-            new Lazy<DescribeService>(() => throw new InvalidOperationException("no detection in this test")), NullLogger<SessionFunctions>.Instance);
+            new Lazy<DescribeService>(() => throw new InvalidOperationException("no detection in this test")), new SseWriter(NullLogger<SseWriter>.Instance),
+            NullLogger<SessionFunctions>.Instance);
 
         var create = HttpTestRequests.Multipart([1, 2, 3], """{"question": "What is <region1>?"}""", "/api/sessions");
         var created = await f.CreateAsync(create, client, default);

@@ -35,7 +35,7 @@ public sealed class DescribeFunctions(Lazy<DescribeService> describe, QueryServi
             var image = upload ?? await inbox.ReadAsync(body.ImageBlob, cancellationToken).ConfigureAwait(false);
             var input = new DescribeInput(image, body.ImageBlob ?? "upload", body.Question, body.Generation?.ToOptions(queries.DefaultGeneration) ?? queries.DefaultGeneration, body.MinScore);
             var service = describe.Value;
-            if (!body.Stream && !request.Headers.Accept.Any(a => a?.Contains("text/event-stream", StringComparison.OrdinalIgnoreCase) == true))
+            if (!SseWriter.Wanted(request, body.Stream))
             {
                 return new JsonResult(await service.DescribeAsync(input, cancellationToken).ConfigureAwait(false), ContractJson.Options);
             }

@@ -40,7 +40,7 @@ public sealed class QueryFunctions(QueryService queries, HttpRequestReader reade
 
             var input = new QueryInput(image, body.ImageBlob ?? "upload", body.Question, boxes,
                 body.Generation?.ToOptions(queries.DefaultGeneration));
-            if (!WantsStream(request, body))
+            if (!SseWriter.Wanted(request, body.Stream))
             {
                 return new JsonResult(await queries.AskAsync(input, cancellationToken).ConfigureAwait(false), ContractJson.Options);
             }
@@ -65,7 +65,4 @@ public sealed class QueryFunctions(QueryService queries, HttpRequestReader reade
             StatusCode = report.IsHealthy ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable,
         };
     }
-
-    private static bool WantsStream(HttpRequest http, QueryRequest body) =>
-        body.Stream || http.Headers.Accept.Any(a => a?.Contains("text/event-stream", StringComparison.OrdinalIgnoreCase) == true);
 }

@@ -14,9 +14,10 @@ using Microsoft.Net.Http.Headers;
 namespace GPT4RoI.Functions.Functions;
 
 /// <summary>Multi-turn sessions over HTTP: each endpoint reads its request, calls <see cref="ISessionService"/> with
-/// the durable client the binding passes, and writes the answer.</summary>
+/// the durable client the binding passes, and writes the answer: JSON, or server-sent events when asked for
+/// (<c>"stream": true</c> or <c>Accept: text/event-stream</c>), which carry the same documents as the JSON answers.</summary>
 public sealed class SessionFunctions(ISessionService sessions, HttpRequestReader reader, InboxImages inbox, Lazy<DescribeService> describe,
-    ILogger<SessionFunctions> logger)
+    SseWriter sse, ILogger<SessionFunctions> logger)
 {
     /// <summary><c>POST /api/sessions</c>: an image (upload or <c>image_blob</c>) and an optional first question.</summary>
     [Function("CreateSession")]
@@ -41,19 +42,32 @@ public sealed class SessionFunctions(ISessionService sessions, HttpRequestReader
                 body = body with { Detect = false, Regions = [.. detections.Select(d => d.Box), .. body.Regions ?? []] };
             }
 
-            var created = await sessions.CreateAsync(body, image, client, cancellationToken).ConfigureAwait(false);
-            var links = SessionLinks.For(request, created.Id);
-            request.HttpContext.Response.Headers.Location = links.Status;
-            return new JsonResult(new
+            SessionLinks Links(string id) => SessionLinks.For(request, id);
+            if (body.Question is not null && SseWriter.Wanted(request, body.Stream))
             {
-                id = created.Id,
-                status_url = links.Status,
-                turns_url = links.Turns,
-                state = SessionStates.Active,
-                turn_id = created.FirstTurn?.TurnId,
-                turn = created.FirstTurn?.Done,
-                detections,
-            }, ContractJson.Options) { StatusCode = StatusCodes.Status201Created };
+                await sse.WriteAsync(request.HttpContext.Response, sessions.CreateStreamingAsync(body, image, client, cancellationToken), e => e switch
+                {
+                    SessionStarted s => new SseEvent("session", Started(s.SessionId)),
+                    TurnRecorded r => new SseEvent("result", Created(Links(r.SessionId), r.SessionId, r.Turn.TurnId, r.Turn, detections)),
+                    _ => TurnEventOf(e, Links),
+                }, cancellationToken).ConfigureAwait(false);
+                return new EmptyResult();
+            }
+
+            // The first event is formatted before the response starts: the stream says where the session is, as 201 does.
+            object Started(string id)
+            {
+                request.HttpContext.Response.Headers.Location = Links(id).Status;
+                return Created(Links(id), id, null, null, detections);
+            }
+
+            var created = await sessions.CreateAsync(body, image, client, cancellationToken).ConfigureAwait(false);
+            var links = Links(created.Id);
+            request.HttpContext.Response.Headers.Location = links.Status;
+            return new JsonResult(Created(links, created.Id, created.FirstTurn?.TurnId, created.FirstTurn?.Done, detections), ContractJson.Options)
+            {
+                StatusCode = StatusCodes.Status201Created,
+            };
         });
 
     /// <summary><c>POST /api/sessions/{id}/turns</c>: the next question with its new boxes.</summary>
@@ -64,15 +78,23 @@ public sealed class SessionFunctions(ISessionService sessions, HttpRequestReader
         HttpEndpoint.RunAsync(request, logger, async () =>
         {
             var body = await reader.ReadJsonAsync<TurnRequest>(request, cancellationToken).ConfigureAwait(false);
-            var turn = await sessions.SubmitTurnAsync(id, body, client, cancellationToken).ConfigureAwait(false);
             var links = SessionLinks.For(request, id);
+            if (SseWriter.Wanted(request, body.Stream))
+            {
+                await sse.WriteAsync(request.HttpContext.Response, sessions.StreamTurnAsync(id, body, client, cancellationToken), e => e switch
+                {
+                    TurnRecorded { Turn.Error: { } error } r => new SseEvent("error", RefusedTurn(error, r.Turn.TurnId, links)),
+                    TurnRecorded r => new SseEvent("result", r.Turn),
+                    _ => TurnEventOf(e, _ => links),
+                }, cancellationToken).ConfigureAwait(false);
+                return new EmptyResult();
+            }
+
+            var turn = await sessions.SubmitTurnAsync(id, body, client, cancellationToken).ConfigureAwait(false);
             if (turn.Done is null)
             {
                 request.HttpContext.Response.Headers.Location = links.Status;
-                return new JsonResult(new { id, turn_id = turn.TurnId, status = "pending", status_url = links.Status }, ContractJson.Options)
-                {
-                    StatusCode = StatusCodes.Status202Accepted,
-                };
+                return new JsonResult(Pending(id, turn.TurnId, links), ContractJson.Options) { StatusCode = StatusCodes.Status202Accepted };
             }
 
             if (turn.Done.Error is { } error)
@@ -144,4 +166,35 @@ public sealed class SessionFunctions(ISessionService sessions, HttpRequestReader
             await sessions.DeleteAsync(id, client, cancellationToken).ConfigureAwait(false);
             return new NoContentResult();
         });
+
+    /// <summary>The body of a created session (201, and the "session" and "result" events of a streamed creation).</summary>
+    private static object Created(SessionLinks links, string id, string? turnId, SessionTurn? turn, IReadOnlyList<DescribedObject>? detections) => new
+    {
+        id,
+        status_url = links.Status,
+        turns_url = links.Turns,
+        state = SessionStates.Active,
+        turn_id = turnId,
+        turn,
+        detections,
+    };
+
+    /// <summary>The body of a turn not answered within the wait (202, and the "pending" event).</summary>
+    private static object Pending(string id, string turnId, SessionLinks links) => new { id, turn_id = turnId, status = "pending", status_url = links.Status };
+
+    /// <summary>The "error" event of a streamed turn the model refused: the problem fields the JSON answer has.</summary>
+    private static object RefusedTurn(ErrorInfo error, string turnId, SessionLinks links)
+    {
+        var (status, title) = ProblemResults.Describe(error.Code);
+        return new { status, code = ErrorCodeJsonConverter.WireName(error.Code), title, detail = error.Message, turn_id = turnId, status_url = links.Status };
+    }
+
+    /// <summary>The events every streamed turn shares: accepted, a token, pending.</summary>
+    private static SseEvent TurnEventOf(SessionStreamEvent e, Func<string, SessionLinks> links) => e switch
+    {
+        TurnAccepted a => new SseEvent("turn", new { id = a.SessionId, turn_id = a.TurnId, status_url = links(a.SessionId).Status }),
+        TurnDelta d => new SseEvent("token", new { id = d.TokenId, text = d.Text }),
+        TurnPending p => new SseEvent("pending", Pending(p.SessionId, p.TurnId, links(p.SessionId))),
+        _ => throw new InvalidOperationException($"unexpected event {e.GetType().Name}"),
+    };
 }

@@ -15,6 +15,13 @@ namespace GPT4RoI.Functions.Http;
 /// </summary>
 public sealed class SseWriter(ILogger<SseWriter> logger)
 {
+    /// <summary>Whether a request wants events: its body asks (<paramref name="asked"/>) or it accepts <c>text/event-stream</c>.</summary>
+    public static bool Wanted(HttpRequest http, bool asked)
+    {
+        ArgumentNullException.ThrowIfNull(http);
+        return asked || http.Headers.Accept.Any(a => a?.Contains("text/event-stream", StringComparison.OrdinalIgnoreCase) == true);
+    }
+
     /// <summary>Streams <paramref name="events"/> to <paramref name="response"/>, each turned into an event by <paramref name="format"/>.</summary>
     /// <exception cref="Gpt4RoIException">The stream failed before its first event (nothing was written).</exception>
     public async Task WriteAsync<T>(HttpResponse response, IAsyncEnumerable<T> events, Func<T, SseEvent> format, CancellationToken cancellationToken)

@@ -11,8 +11,18 @@ public interface ISessionService
     /// as the first turn and waits for its answer for a while.</summary>
     Task<SessionCreated> CreateAsync(QueryRequest request, byte[] image, DurableTaskClient client, CancellationToken ct);
 
+    /// <summary>Creates the session as <see cref="CreateAsync"/> does and streams its first turn: <see cref="SessionStarted"/>,
+    /// <see cref="TurnAccepted"/>, <see cref="TurnDelta"/>s, then <see cref="TurnRecorded"/> or <see cref="TurnPending"/>.
+    /// A refused request throws before the first event.</summary>
+    IAsyncEnumerable<SessionStreamEvent> CreateStreamingAsync(QueryRequest request, byte[] image, DurableTaskClient client, CancellationToken ct);
+
     /// <summary>Submits a turn to a running session and waits for its answer for a while.</summary>
     Task<TurnSubmitted> SubmitTurnAsync(string id, TurnRequest request, DurableTaskClient client, CancellationToken ct);
+
+    /// <summary>Submits a turn as <see cref="SubmitTurnAsync"/> does and streams it: <see cref="TurnAccepted"/>,
+    /// <see cref="TurnDelta"/>s, then <see cref="TurnRecorded"/> or <see cref="TurnPending"/>. A refused request throws
+    /// before the first event.</summary>
+    IAsyncEnumerable<SessionStreamEvent> StreamTurnAsync(string id, TurnRequest request, DurableTaskClient client, CancellationToken ct);
 
     /// <summary>The transcript and the orchestration's state.</summary>
     Task<SessionView> GetAsync(string id, DurableTaskClient client, CancellationToken ct);

@@ -1,8 +1,11 @@
+using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using System.Text.Json;
+using System.Threading.Channels;
 using GPT4RoI.Core.Contracts;
 using GPT4RoI.Core.Errors;
 using GPT4RoI.Core.Imaging;
+using GPT4RoI.Core.Services;
 using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.Logging;
@@ -11,32 +14,79 @@ using Microsoft.Extensions.Options;
 namespace GPT4RoI.Functions.Sessions;
 
 /// <summary>
-/// The sessions: create (image + optional first turn), submit a turn, read, delete. Requests arrive parsed; boxes and
-/// questions are checked for shape here and for content by the engine in the AnswerTurn activity, whose outcome is
-/// recorded in the transcript.
+/// The sessions: create (image + optional first turn), submit a turn (answered whole or streamed token by token),
+/// read, delete. Requests arrive parsed. A new session's image, boxes and first question are checked by the model's
+/// rules before it exists; a later turn's boxes are checked for shape here and for content by the engine in the
+/// AnswerTurn activity, whose outcome is recorded in the transcript.
 /// </summary>
-public sealed class SessionService(SessionStore store, IOptions<FunctionsOptions> options, ILogger<SessionService> logger) : ISessionService
+public sealed class SessionService(SessionStore store, ConversationService conversations, TurnStreams streams, IOptions<FunctionsOptions> options,
+    ILogger<SessionService> logger) : ISessionService
 {
     private FunctionsOptions O => options.Value;
 
     /// <inheritdoc />
     public async Task<SessionCreated> CreateAsync(QueryRequest request, byte[] image, DurableTaskClient client, CancellationToken ct)
     {
+        var (id, regions) = await OpenAsync(request, image, client, ct).ConfigureAwait(false);
+        var first = request.Question is not null ? await SubmitAndWaitAsync(client, id, request.Question, regions, ct).ConfigureAwait(false) : null;
+        return new SessionCreated(id, first);
+    }
+
+    /// <inheritdoc />
+    public async IAsyncEnumerable<SessionStreamEvent> CreateStreamingAsync(QueryRequest request, byte[] image, DurableTaskClient client,
+        [EnumeratorCancellation] CancellationToken ct)
+    {
+        var (id, regions) = await OpenAsync(request, image, client, ct).ConfigureAwait(false);
+        yield return new SessionStarted(id);
+        if (request.Question is null)
+        {
+            yield break;
+        }
+
+        await foreach (var e in AskAsync(client, id, request.Question, regions, streamTokens: true, ct).ConfigureAwait(false))
+        {
+            yield return e;
+        }
+    }
+
+    /// <inheritdoc />
+    public async Task<TurnSubmitted> SubmitTurnAsync(string id, TurnRequest request, DurableTaskClient client, CancellationToken ct)
+    {
+        var regions = await CheckTurnAsync(id, request, client, ct).ConfigureAwait(false);
+        return await SubmitAndWaitAsync(client, id, request.Question!, regions, ct).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async IAsyncEnumerable<SessionStreamEvent> StreamTurnAsync(string id, TurnRequest request, DurableTaskClient client,
+        [EnumeratorCancellation] CancellationToken ct)
+    {
+        var regions = await CheckTurnAsync(id, request, client, ct).ConfigureAwait(false);
+        await foreach (var e in AskAsync(client, id, request.Question!, regions, streamTokens: true, ct).ConfigureAwait(false))
+        {
+            yield return e;
+        }
+    }
+
+    /// <summary>Checks a new session's request (the image, the boxes and the first question, as the model will), stores
+    /// the image and the empty transcript and starts the orchestration.</summary>
+    private async Task<(string Id, List<double[]> Regions)> OpenAsync(QueryRequest request, byte[] image, DurableTaskClient client, CancellationToken ct)
+    {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(image);
         ArgumentNullException.ThrowIfNull(client);
-        if (request.Generation is not null || request.Stream)
+        if (request.Generation is not null)
         {
-            throw new Gpt4RoIException(ErrorCode.InvalidRequest, "sessions answer greedily and do not stream: leave out 'generation' and 'stream'");
+            throw new Gpt4RoIException(ErrorCode.InvalidRequest, "sessions answer with the model's decoding defaults: leave out 'generation'");
         }
 
-        var hasQuestion = request.Question is not null;
-        if (!hasQuestion && request.Regions is { Count: > 0 })
+        if (request.Question is null && request.Regions is { Count: > 0 })
         {
             throw new Gpt4RoIException(ErrorCode.InvalidRequest, "regions are given with the question that names them");
         }
 
         var regions = CheckedRegions(request.Regions);
+        // Refused now, as a single query would be, rather than recorded as the failed first turn of a new session.
+        conversations.CheckOpening(image, request.ImageBlob ?? "upload", request.Question, BoundingBox.FromArrays(regions));
         var id = Guid.NewGuid().ToString("N");
         var now = DateTimeOffset.UtcNow;
         var transcript = new SessionTranscript
@@ -52,12 +102,11 @@ public sealed class SessionService(SessionStore store, IOptions<FunctionsOptions
             new SessionOrchestratorInput(id, O.SessionIdleTimeout, O.SessionTurnsPerHistory),
             new StartOrchestrationOptions { InstanceId = id }, ct).ConfigureAwait(false);
         Logs.SessionCreated(logger, id, image.Length);
-        var first = hasQuestion ? await SubmitAndWaitAsync(client, id, request.Question!, regions, ct).ConfigureAwait(false) : null;
-        return new SessionCreated(id, first);
+        return (id, regions);
     }
 
-    /// <inheritdoc />
-    public async Task<TurnSubmitted> SubmitTurnAsync(string id, TurnRequest request, DurableTaskClient client, CancellationToken ct)
+    /// <summary>Checks a turn's request and that its session is active and running; returns its boxes.</summary>
+    private async Task<List<double[]>> CheckTurnAsync(string id, TurnRequest request, DurableTaskClient client, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(client);
@@ -75,7 +124,7 @@ public sealed class SessionService(SessionStore store, IOptions<FunctionsOptions
                 $"session {id} is {transcript.State} but its orchestration is {instance?.RuntimeStatus.ToString() ?? "missing"}");
         }
 
-        return await SubmitAndWaitAsync(client, id, request.Question, regions, ct).ConfigureAwait(false);
+        return regions;
     }
 
     /// <inheritdoc />
@@ -133,21 +182,76 @@ public sealed class SessionService(SessionStore store, IOptions<FunctionsOptions
         await store.DeleteImageAsync(id, ct).ConfigureAwait(false);
     }
 
-    /// <summary>Raises the "turn" event and waits up to <see cref="FunctionsOptions.SessionTurnWait"/> for the
-    /// transcript to hold its answer or error.</summary>
+    /// <summary>Submits a turn and waits for it without its tokens: the recorded turn, or null when it is still pending.</summary>
     private async Task<TurnSubmitted> SubmitAndWaitAsync(DurableTaskClient client, string id, string question, List<double[]> regions, CancellationToken ct)
     {
-        var turnId = Guid.NewGuid().ToString("N");
-        await client.RaiseEventAsync(id, SessionNames.TurnEvent, new TurnEvent(turnId, question, regions, DateTimeOffset.UtcNow), ct).ConfigureAwait(false);
-        var deadline = DateTime.UtcNow + O.SessionTurnWait;
-        while (O.SessionTurnWait > TimeSpan.Zero)
+        await foreach (var e in AskAsync(client, id, question, regions, streamTokens: false, ct).ConfigureAwait(false))
         {
-            await Task.Delay(O.SessionPollInterval, ct).ConfigureAwait(false);
+            switch (e)
+            {
+                case TurnRecorded recorded:
+                    return new TurnSubmitted(recorded.Turn.TurnId, recorded.Turn);
+                case TurnPending pending:
+                    return new TurnSubmitted(pending.TurnId, null);
+            }
+        }
+
+        throw new InvalidOperationException("a turn ends recorded or pending");
+    }
+
+    /// <summary>
+    /// Raises the "turn" event and follows the turn until the transcript holds its answer or error: the tokens as the
+    /// activity produces them when it runs in this process (<paramref name="streamTokens"/>), the transcript read every
+    /// <see cref="FunctionsOptions.SessionPollInterval"/> (the only source when the turn is answered elsewhere). Ends
+    /// pending after <see cref="FunctionsOptions.SessionTurnWait"/> without a token or the answer, or when the session
+    /// ends first.
+    /// </summary>
+    private async IAsyncEnumerable<SessionStreamEvent> AskAsync(DurableTaskClient client, string id, string question, List<double[]> regions,
+        bool streamTokens, [EnumeratorCancellation] CancellationToken ct)
+    {
+        var turnId = Guid.NewGuid().ToString("N");
+        using var subscription = streamTokens ? streams.Subscribe(turnId) : null;
+        await client.RaiseEventAsync(id, SessionNames.TurnEvent, new TurnEvent(turnId, question, regions, DateTimeOffset.UtcNow), ct).ConfigureAwait(false);
+        yield return new TurnAccepted(id, turnId);
+        var wait = O.SessionTurnWait;
+        var deadline = DateTime.UtcNow + wait;
+        var tokensOpen = subscription is not null;
+        while (wait > TimeSpan.Zero)
+        {
+            var nextLook = DateTime.UtcNow + O.SessionPollInterval;
+            if (tokensOpen)
+            {
+                tokensOpen = await WaitForTokensAsync(subscription!.Tokens, O.SessionPollInterval, ct).ConfigureAwait(false);
+                var any = false;
+                while (subscription.Tokens.TryRead(out var delta))
+                {
+                    any = true;
+                    yield return new TurnDelta(delta.TokenId, delta.Text);
+                }
+
+                if (any)
+                {
+                    // Tokens are progress: the wait starts again.
+                    deadline = DateTime.UtcNow + wait;
+                }
+
+                // While tokens flow, the transcript is read at the poll interval; once they end it holds the turn.
+                if (tokensOpen && DateTime.UtcNow < nextLook)
+                {
+                    continue;
+                }
+            }
+            else
+            {
+                await Task.Delay(O.SessionPollInterval, ct).ConfigureAwait(false);
+            }
+
             if (await store.ReadAsync(id, ct).ConfigureAwait(false) is { } read)
             {
                 if (read.Transcript.Turns.Find(t => t.TurnId == turnId) is { } done)
                 {
-                    return new TurnSubmitted(turnId, done);
+                    yield return new TurnRecorded(id, done);
+                    yield break;
                 }
 
                 if (read.Transcript.State != SessionStates.Active)
@@ -162,7 +266,22 @@ public sealed class SessionService(SessionStore store, IOptions<FunctionsOptions
             }
         }
 
-        return new TurnSubmitted(turnId, null);
+        yield return new TurnPending(id, turnId);
+    }
+
+    /// <summary>Waits up to <paramref name="timeout"/> for tokens; false once the writer completed and all were read.</summary>
+    private static async Task<bool> WaitForTokensAsync(ChannelReader<AnswerDelta> tokens, TimeSpan timeout, CancellationToken ct)
+    {
+        using var pause = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        pause.CancelAfter(timeout);
+        try
+        {
+            return await tokens.WaitToReadAsync(pause.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            return true;
+        }
     }
 
     private async Task<SessionTranscript> ActiveAsync(string id, CancellationToken ct)

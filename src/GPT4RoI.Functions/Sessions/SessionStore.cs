@@ -15,7 +15,7 @@ namespace GPT4RoI.Functions.Sessions;
 /// activities. Transcript writes are conditional on the ETag read, so a DELETE or an expiry racing a turn is never
 /// overwritten.
 /// </summary>
-public sealed class SessionStore(StorageClients storage, ConversationService conversations, ILogger<SessionStore> logger)
+public sealed class SessionStore(StorageClients storage, ConversationService conversations, TurnStreams streams, ILogger<SessionStore> logger)
 {
     private const int MaxWriteAttempts = 8;
 
@@ -132,26 +132,36 @@ public sealed class SessionStore(StorageClients storage, ConversationService con
             return new TurnSummary(turn.TurnId, false, ErrorCode.ImageMissing, transcript.Turns.Count, SessionStates.Deleted);
         }
 
-        var record = await Task.Run(() => Answer(id, transcript, imageBytes, turn, ct), ct).ConfigureAwait(false);
-        var stored = await UpdateAsync(id, t =>
-            t.State != SessionStates.Active || t.Turns.Exists(x => x.TurnId == turn.TurnId)
-                ? null
-                : t with { Turns = [.. t.Turns, record], UpdatedUtc = DateTimeOffset.UtcNow }, ct).ConfigureAwait(false);
-        if (stored is null)
+        // The request that raised the turn may listen in this process: it gets the tokens as they come.
+        var tokens = streams.Claim(turn.TurnId);
+        try
         {
-            return new TurnSummary(turn.TurnId, false, ErrorCode.SessionNotFound, 0, SessionStates.Deleted);
-        }
+            var record = await Task.Run(() => Answer(id, transcript, imageBytes, turn, tokens is null ? null : d => tokens.TryWrite(d), ct), ct).ConfigureAwait(false);
+            var stored = await UpdateAsync(id, t =>
+                t.State != SessionStates.Active || t.Turns.Exists(x => x.TurnId == turn.TurnId)
+                    ? null
+                    : t with { Turns = [.. t.Turns, record], UpdatedUtc = DateTimeOffset.UtcNow }, ct).ConfigureAwait(false);
+            if (stored is null)
+            {
+                return new TurnSummary(turn.TurnId, false, ErrorCode.SessionNotFound, 0, SessionStates.Deleted);
+            }
 
-        var mine = stored.Turns.Find(x => x.TurnId == turn.TurnId);
-        return mine is null
-            ? new TurnSummary(turn.TurnId, false, StateError(stored.State), stored.Turns.Count, stored.State)
-            : Summary(stored, mine);
+            var mine = stored.Turns.Find(x => x.TurnId == turn.TurnId);
+            return mine is null
+                ? new TurnSummary(turn.TurnId, false, StateError(stored.State), stored.Turns.Count, stored.State)
+                : Summary(stored, mine);
+        }
+        finally
+        {
+            // After the transcript write: the listener reads the recorded turn as soon as its tokens end.
+            tokens?.TryComplete();
+        }
     }
 
     private static TurnSummary Summary(SessionTranscript t, SessionTurn turn) =>
         new(turn.TurnId, turn.Error is null, turn.Error?.Code, t.Turns.Count, t.State);
 
-    private SessionTurn Answer(string id, SessionTranscript transcript, byte[] imageBytes, TurnEvent turn, CancellationToken ct)
+    private SessionTurn Answer(string id, SessionTranscript transcript, byte[] imageBytes, TurnEvent turn, Action<AnswerDelta>? onDelta, CancellationToken ct)
     {
         var failed = new SessionTurn
         {
@@ -167,7 +177,7 @@ public sealed class SessionStore(StorageClients storage, ConversationService con
         try
         {
             var next = conversations.AnswerNext(imageBytes, SessionNames.Image(id), history, turn.Question,
-                BoundingBox.FromArrays(turn.Regions), null, ct);
+                BoundingBox.FromArrays(turn.Regions), null, onDelta, ct);
             var r = next.Result;
             return failed with
             {

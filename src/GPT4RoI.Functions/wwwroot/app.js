@@ -2,12 +2,10 @@
 // together; keeps drafts in the browser so nothing drawn or typed is lost on an error or a reload.
 //
 // Asking: the first question creates a durable session (POST /api/sessions) and later ones add turns
-// (POST /api/sessions/{id}/turns) with only the new boxes. Sessions do not stream today, so the first turn is
-// also streamed through POST /api/query (same prompt, same greedy answer) to show tokens as they come; the
-// session's recorded answer is what stays. When the health JSON says "session_streaming": true, the session
-// calls are asked for server-sent events instead and the extra query is skipped.
+// (POST /api/sessions/{id}/turns) with only the new boxes. Both are asked for server-sent events, so every
+// turn's answer shows token by token; the session's recorded answer (the "result" event) is what stays.
 
-import { ApiError, createSession, deleteSession, getHealth, getSession, getSessionImage, streamQuery, submitTurn } from './modules/api.js';
+import { ApiError, createSession, deleteSession, getHealth, getSession, getSessionImage, submitTurn } from './modules/api.js';
 import { checkQuestion, formatBox, boxWidth, boxHeight, regionColor, regionFromDetail, regionTag, renumberAfterDelete } from './modules/boxes.js';
 import { el, insertAtCursor, renderChips, renderTranscript, turnItem } from './modules/chat.js';
 import { limits, polling } from './modules/config.js';
@@ -84,7 +82,6 @@ const committedRegions = () =>
     .sort((a, b) => a.region - b.region);
 
 const sessionActive = () => !state.session || state.session.state === 'active';
-const sessionStreaming = () => state.health?.session_streaming === true;
 
 function setUrlSession(id, { push = false } = {}) {
   const url = new URL(window.location.href);
@@ -162,7 +159,9 @@ function renderSession() {
   } else {
     const n = s.turns.filter((t) => !t.error).length;
     const what = { active: 'active', expired: 'expired: it can be read but not continued', deleted: 'deleted' }[s.state] ?? s.state;
-    ui.sessionStatus.textContent = `Conversation ${s.id.slice(0, 8)}… (${n} answered turn${n === 1 ? '' : 's'}), ${what}.`;
+    // After a reload or from a link: say where the transcript came from, with the time it was last changed.
+    const restored = s.restoredFrom ? ` Restored from the server (last changed ${s.restoredFrom}).` : '';
+    ui.sessionStatus.textContent = `Conversation ${s.id.slice(0, 8)}… (${n} answered turn${n === 1 ? '' : 's'}), ${what}.${restored}`;
   }
   ui.sessionStatus.dataset.state = s?.state ?? 'none';
   updateControls();
@@ -412,52 +411,35 @@ async function ask() {
   ui.transcript.append(t.item);
   t.item.scrollIntoView({ block: 'nearest' });
   const sent = { question, regions, offset };
-  const stream = sessionStreaming();
   let submitted = false; // the server has the turn (it may still answer it)
+  const onToken = (tok) => t.append(tok.text);
+  const onTurn = () => (submitted = true);
   try {
-    if (!state.session) {
-      // 1. the answer, streamed (the same prompt as the session's first turn)
-      if (!stream) {
-        t.streaming();
-        await streamQuery({ image: state.image.blob, filename: state.image.name, question, regions, signal, onToken: (tok) => t.append(tok.text) });
-        t.pending('Recording…');
-      } else {
-        t.streaming();
-      }
-      // 2. the durable record
-      const { body } = await createSession({
-        image: state.image.blob,
-        filename: state.image.name,
-        question,
-        regions,
-        stream,
-        signal,
-        onToken: (tok) => t.append(tok.text),
-        onSession: (links) => adoptSession(links),
-      });
-      adoptSession(body);
-      submitted = true;
-      let turn = body.turn;
-      if (!turn) {
-        store.savePending(state.session.id, { turn_id: body.turn_id, question, regions: regions.length });
-        t.pending('Waiting for the answer…');
-        ({ turn } = await waitForTurn(state.session.id, body.turn_id, signal));
-      }
-      settleTurn(t, turn, sent);
-    } else {
-      const id = state.session.id;
-      if (stream) t.streaming();
-      else t.pending('Thinking…');
-      const { status, body } = await submitTurn(id, { question, regions, stream, signal, onToken: (tok) => t.append(tok.text) });
-      submitted = true;
-      let turn = body;
-      if (status === 202) {
-        store.savePending(id, { turn_id: body.turn_id, question, regions: regions.length });
-        t.pending('Waiting for the answer…');
-        ({ turn } = await waitForTurn(id, body.turn_id, signal));
-      }
-      settleTurn(t, turn, sent);
+    t.streaming();
+    const { status, body } = state.session
+      ? await submitTurn(state.session.id, { question, regions, stream: true, signal, onToken, onTurn })
+      : await createSession({
+          image: state.image.blob,
+          filename: state.image.name,
+          question,
+          regions,
+          stream: true,
+          signal,
+          onToken,
+          onTurn,
+          onSession: (links) => adoptSession(links),
+        });
+    submitted = true;
+    // A created session's body carries the turn ("turn"); a turn's body is the turn itself.
+    const created = !!body.turns_url;
+    if (created) adoptSession(body);
+    let turn = created ? body.turn : body;
+    if (status === 202 || !turn) {
+      store.savePending(state.session.id, { turn_id: body.turn_id, question, regions: regions.length });
+      t.pending('Waiting for the answer…');
+      ({ turn } = await waitForTurn(state.session.id, body.turn_id, signal));
     }
+    settleTurn(t, turn, sent);
   } catch (err) {
     if (err?.name === 'AbortError') {
       t.item.remove();
@@ -557,6 +539,12 @@ ui.deleteSession.addEventListener('click', async () => {
 
 window.addEventListener('popstate', () => window.location.reload());
 
+/** When the transcript last changed, as the reader's local date and time; null when it does not say. */
+function lastChanged(transcript) {
+  const when = new Date(transcript.updated_utc ?? transcript.created_utc ?? NaN);
+  return Number.isNaN(when.getTime()) ? null : when.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+}
+
 async function resume(id) {
   ui.sessionStatus.textContent = 'Loading the conversation…';
   let transcript;
@@ -568,7 +556,7 @@ async function resume(id) {
     setUrlSession(null);
     return;
   }
-  state.session = { id: transcript.id ?? id, state: transcript.state, image: transcript.image ?? {}, turns: transcript.turns ?? [] };
+  state.session = { id: transcript.id ?? id, state: transcript.state, image: transcript.image ?? {}, turns: transcript.turns ?? [], restoredFrom: lastChanged(transcript) };
   renderTranscript(ui.transcript, state.session.turns);
   ui.question.value = store.loadQuestion(id);
 

@@ -102,4 +102,53 @@ public sealed class QueryServiceTests(EngineFixture fixture)
         Assert.Equal(2, next.FirstRegion);
         Assert.Equal("green", next.Result.Answer);
     }
+
+    [Fact]
+    public void AnswerNext_DeltaCallback_DeltasAddUpToTheRecordedAnswer()
+    {
+        var service = new ConversationService(fixture.Engine, ImageLimits.Default);
+        var deltas = new List<AnswerDelta>();
+
+        var next = service.AnswerNext(File.ReadAllBytes(RepoPaths.SampleImage), "shapes.png", [], "What is <region1>?", [Circle],
+            GenerationOptions.Greedy, deltas.Add);
+
+        Assert.Equal("a red circle", next.Result.Answer);
+        Assert.NotEmpty(deltas);
+        Assert.Equal(next.Result.Answer, string.Concat(deltas.Select(d => d.Text)).Trim());
+        Assert.All(deltas, d => Assert.Contains(d.TokenId, next.Result.GeneratedTokenIds));
+    }
+
+    [Theory]
+    [InlineData("What is <region1>?", 95, 70, 215, 190, null)]
+    [InlineData(null, 95, 70, 215, 190, null)]
+    [InlineData("What is <region1>? <im_patch>", 95, 70, 215, 190, ErrorCode.InvalidQuestion)]
+    [InlineData("What is <region1> and <region2>?", 95, 70, 215, 190, ErrorCode.InvalidQuestion)]
+    [InlineData("What is <region1>?", 600, 400, 700, 500, ErrorCode.InvalidRegion)]
+    [InlineData("What is <region1>?", 215, 70, 95, 190, ErrorCode.InvalidRegion)]
+    public void CheckOpening_FirstQuestionAndBox_RefusedAsTheEngineWould(string? question, double x1, double y1, double x2, double y2, ErrorCode? expected)
+    {
+        var service = new ConversationService(fixture.Engine, ImageLimits.Default);
+        var image = File.ReadAllBytes(RepoPaths.SampleImage);
+        BoundingBox[] boxes = question is null ? [] : [new BoundingBox(x1, y1, x2, y2)];
+
+        var error = Record.Exception(() => service.CheckOpening(image, "shapes.png", question, boxes));
+
+        Assert.Equal(expected, (error as Gpt4RoIException)?.Code);
+        if (expected is not null && question is not null)
+        {
+            // The engine refuses the same turn with the same code.
+            var engine = Record.Exception(() => service.AnswerNext(image, "shapes.png", [], question, boxes, GenerationOptions.Greedy));
+            Assert.Equal(expected, Assert.IsAssignableFrom<Gpt4RoIException>(engine).Code);
+        }
+    }
+
+    [Fact]
+    public void CheckOpening_NotAnImage_RefusedBeforeAnything()
+    {
+        var service = new ConversationService(fixture.Engine, ImageLimits.Default);
+
+        var error = Assert.IsAssignableFrom<Gpt4RoIException>(Record.Exception(() => service.CheckOpening("not an image"u8.ToArray(), "notes.png", null, [])));
+
+        Assert.Equal(ErrorCode.UnsupportedImage, error.Code);
+    }
 }

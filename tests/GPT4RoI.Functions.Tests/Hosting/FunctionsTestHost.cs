@@ -55,10 +55,7 @@ public sealed class FunctionsTestHost : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(storage);
         var services = storage.BuildServices(settings ?? []);
         var store = services.GetRequiredService<SessionStore>();
-        var durable = await DurableTaskTestHost.StartAsync(r => r
-            .AddOrchestratorFunc<SessionOrchestratorInput, string>(SessionNames.Orchestrator, (ctx, input) => SessionOrchestrator.RunAsync(ctx, input!))
-            .AddActivityFunc<AnswerTurnInput, TurnSummary>(SessionNames.AnswerTurnActivity, (_, input) => store.AnswerTurnAsync(input!))
-            .AddActivityFunc<string, string>(SessionNames.ExpireActivity, (_, id) => store.ExpireAsync(id!))).ConfigureAwait(false);
+        var durable = await TestSessions.StartDurableHostAsync(store).ConfigureAwait(false);
 
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
         builder.WebHost.UseKestrel().UseUrls("http://127.0.0.1:0");

@@ -6,15 +6,11 @@ using System.Text.Json;
 using GPT4RoI.Core.Inference;
 using GPT4RoI.Core.Services;
 using GPT4RoI.Functions.Functions;
-using GPT4RoI.Functions.Http;
 using GPT4RoI.Functions.Jobs;
 using GPT4RoI.Functions.Sessions;
 using GPT4RoI.Functions.Storage;
 using Microsoft.AspNetCore.Mvc;
-using Microsoft.DurableTask.Testing;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Options;
 using Xunit.Abstractions;
 
 using static GPT4RoI.Functions.Tests.HttpTestRequests;
@@ -226,17 +222,12 @@ public sealed class LoadTests(AzuriteFixture fx, ITestOutputHelper output)
     public async Task DurableSessions_ConcurrentFiveTurnSessions_EveryTranscriptCompleteAndInOrder()
     {
         var store = fx.Services.GetRequiredService<SessionStore>();
-        await using var host = await DurableTaskTestHost.StartAsync(r => r
-            .AddOrchestratorFunc<SessionOrchestratorInput, string>(SessionNames.Orchestrator, (ctx, input) => SessionOrchestrator.RunAsync(ctx, input!))
-            .AddActivityFunc<AnswerTurnInput, TurnSummary>(SessionNames.AnswerTurnActivity, (_, input) => store.AnswerTurnAsync(input!))
-            .AddActivityFunc<string, string>(SessionNames.ExpireActivity, (_, id) => store.ExpireAsync(id!)));
-        var service = new SessionFunctions(new SessionService(store, Options.Create(new FunctionsOptions
+        await using var host = await TestSessions.StartDurableHostAsync(store);
+        var service = TestSessions.Functions(fx.Services, new FunctionsOptions
         {
             SessionTurnWait = TimeSpan.FromMinutes(3),
             SessionPollInterval = TimeSpan.FromMilliseconds(100),
-        }), NullLogger<SessionService>.Instance),
-            fx.Services.GetRequiredService<HttpRequestReader>(), fx.Services.GetRequiredService<InboxImages>(),
-            fx.Services.GetRequiredService<Lazy<DescribeService>>(), NullLogger<SessionFunctions>.Instance);
+        });
         string[] turns =
         [
             """{"question": "What is <region1>?", "regions": [[95,70,215,190]]}""",

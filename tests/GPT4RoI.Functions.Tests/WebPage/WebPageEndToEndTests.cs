@@ -80,6 +80,18 @@ public sealed partial class WebPageEndToEndTests(FunctionsHostFixture app, Brows
         }
         """);
 
+    /// <summary>Checks that a response streamed its answer as server-sent token events; returns the tokens' text.</summary>
+    private static async Task<string> StreamedTokensAsync(IResponse response)
+    {
+        Assert.Equal(200, response.Status);
+        Assert.StartsWith("text/event-stream", await response.HeaderValueAsync("content-type"), StringComparison.Ordinal);
+        var events = (await response.TextAsync()).Split("\n\n", StringSplitOptions.RemoveEmptyEntries);
+        var tokens = events.Where(e => e.StartsWith("event: token\n", StringComparison.Ordinal)).ToList();
+        Assert.NotEmpty(tokens);
+        Assert.StartsWith("event: result\n", events[^1], StringComparison.Ordinal);
+        return string.Concat(tokens.Select(t => System.Text.Json.JsonDocument.Parse(t.Split("data: ")[1]).RootElement.GetProperty("text").GetString())).Trim();
+    }
+
     private static async Task ScreenshotAsync(IPage page, string name)
     {
         if (BrowserFixture.ScreenshotDirectory is { } dir)
@@ -109,11 +121,10 @@ public sealed partial class WebPageEndToEndTests(FunctionsHostFixture app, Brows
         await Expect(question).ToHaveValueAsync("What is <region1>?");
 
         await WatchTurnStatesAsync(page);
-        var stream = page.WaitForResponseAsync(r => r.Url.Contains("/api/query", StringComparison.Ordinal));
+        // The first question creates the session and streams its answer (server-sent events: session, turn, tokens, result).
+        var stream = page.WaitForResponseAsync(r => r.Url.Contains("/api/sessions", StringComparison.Ordinal) && r.Request.Method == "POST");
         await page.GetByTestId("ask-button").ClickAsync();
-        var streamed = await stream;
-        Assert.Equal(200, streamed.Status);
-        Assert.StartsWith("text/event-stream", await streamed.HeaderValueAsync("content-type"), StringComparison.Ordinal);
+        await StreamedTokensAsync(await stream);
         var turns = page.GetByTestId("turn");
         await Expect(turns.Nth(0)).ToHaveAttributeAsync("data-state", "done");
         await Expect(turns.Nth(0).GetByTestId("turn-answer")).ToHaveTextAsync("a red circle");
@@ -131,9 +142,13 @@ public sealed partial class WebPageEndToEndTests(FunctionsHostFixture app, Brows
         Near(Square, await BoxOfAsync(boxes.Nth(1)), 3);
         await Expect(boxes.Nth(1)).ToHaveAttributeAsync("data-region", "2");
         await question.FillAsync("What color is <region2>?");
+        await page.EvaluateAsync("() => { window.__turnStates = []; }");
+        var turnStream = page.WaitForResponseAsync(r => r.Url.Contains("/turns", StringComparison.Ordinal));
         await page.GetByTestId("ask-button").ClickAsync();
+        Assert.Equal("green", await StreamedTokensAsync(await turnStream));
         await Expect(turns).ToHaveCountAsync(2);
         await Expect(turns.Nth(1)).ToHaveAttributeAsync("data-state", "done");
+        Assert.Contains("streaming", await page.EvaluateAsync<string[]>("() => window.__turnStates"));
         await Expect(turns.Nth(1).GetByTestId("turn-answer")).ToHaveTextAsync("green");
         await Expect(page.GetByTestId("session-status")).ToHaveAttributeAsync("data-state", "active");
         await ScreenshotAsync(page, "web-conversation.png");
@@ -156,6 +171,7 @@ public sealed partial class WebPageEndToEndTests(FunctionsHostFixture app, Brows
         await Expect(fresh.GetByTestId("canvas")).ToBeVisibleAsync();
         await Expect(fresh.GetByTestId("reopen-notice")).ToBeHiddenAsync();
         await Expect(fresh.Locator("[data-testid=box-item][data-kind=named]")).ToHaveCountAsync(2);
+        await Expect(fresh.GetByTestId("session-status")).ToContainTextAsync("Restored from the server");
         await ScreenshotAsync(fresh, "web-restored.png");
 
         // When the session no longer has it, the page asks for the same file.
@@ -165,6 +181,7 @@ public sealed partial class WebPageEndToEndTests(FunctionsHostFixture app, Brows
         await reopen.GotoAsync(app.Host.Url($"api/app/?session={id}").ToString());
         await Expect(reopen.GetByTestId("turn")).ToHaveCountAsync(2);
         await Expect(reopen.GetByTestId("reopen-notice")).ToBeVisibleAsync();
+        await ScreenshotAsync(reopen, "web-reopen.png");
         await UploadAsync(reopen);
         await Expect(reopen.GetByTestId("reopen-notice")).ToBeHiddenAsync();
     }

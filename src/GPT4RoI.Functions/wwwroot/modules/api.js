@@ -1,4 +1,4 @@
-// The HTTP API of docs/api.md: sessions, the streaming single query, health, and the detector.
+// The HTTP API of docs/api.md: sessions (streamed), health, and the detector.
 // Every call forwards the page's ?code= (Functions key). Errors become ApiError with the problem's fields.
 
 import { apiBase, functionKey } from './config.js';
@@ -69,22 +69,27 @@ function streamError(data) {
 
 /**
  * Reads an answer that may come as JSON or as server-sent events. Events: "session" (a created session's
- * links, before any token), "token" {id, text}, "result" (the final body), "error" {status, detail}.
+ * links, before any token), "turn" {id, turn_id} (the server holds the turn), "token" {id, text}, then "result"
+ * (the final body, as the JSON answer's), "pending" (no answer within the server's wait: read as a 202 body
+ * {id, turn_id, status, status_url}) or "error" {status, detail, code, turn_id?}.
  */
-async function readAnswer(response, { onToken, onSession, signal } = {}) {
+async function readAnswer(response, { onToken, onSession, onTurn, signal } = {}) {
   if (!isEventStream(response)) {
     const body = response.status === 204 ? null : await response.json();
     return { status: response.status, body };
   }
   let result = null;
+  let status = response.status;
   for await (const ev of readSse(response.body, signal)) {
     if (ev.event === 'token') onToken?.(JSON.parse(ev.data));
     else if (ev.event === 'session') onSession?.(JSON.parse(ev.data));
+    else if (ev.event === 'turn') onTurn?.(JSON.parse(ev.data));
     else if (ev.event === 'result') result = JSON.parse(ev.data);
+    else if (ev.event === 'pending') (result = JSON.parse(ev.data)), (status = 202);
     else if (ev.event === 'error') throw streamError(ev.data);
   }
   if (!result) throw new ApiError({ status: 0, title: 'stream ended', detail: 'The answer stream ended before its result; try again.' });
-  return { status: response.status, body: result };
+  return { status, body: result };
 }
 
 /** GET /api/health → {status, model, variant, execution_provider, image_cache, detector?}. */
@@ -104,25 +109,11 @@ function imageForm(image, filename, request) {
 const accept = (stream) => (stream ? 'text/event-stream, application/json;q=0.9' : 'application/json');
 
 /**
- * POST /api/query, streamed: multipart image + request {question, regions, stream: true}, Accept:
- * text/event-stream. Calls onToken({id, text}) per token; resolves with the result document.
- */
-export async function streamQuery({ image, filename, question, regions, onToken, signal }) {
-  const response = await send('query', {
-    method: 'POST',
-    headers: { Accept: 'text/event-stream' },
-    body: imageForm(image, filename, { question, regions, stream: true }),
-    signal,
-  });
-  return (await readAnswer(response, { onToken, signal })).body;
-}
-
-/**
  * POST /api/sessions: multipart image + request {question, regions}. 201 {id, status_url, turns_url, state,
- * turn_id?, turn?}. When stream is true the page asks for events (a server that streams sessions sends
- * "session", tokens, then "result"); a JSON answer is read the same way.
+ * turn_id?, turn?}. With stream (and a question) the answer comes as events: "session", "turn", tokens, then
+ * "result" (the 201 body) or "pending"; a JSON answer is read the same way.
  */
-export async function createSession({ image, filename, question, regions, stream = false, onToken, onSession, signal }) {
+export async function createSession({ image, filename, question, regions, stream = false, onToken, onSession, onTurn, signal }) {
   const request = question ? { question, regions } : undefined;
   const response = await send('sessions', {
     method: 'POST',
@@ -130,21 +121,22 @@ export async function createSession({ image, filename, question, regions, stream
     body: imageForm(image, filename, request),
     signal,
   });
-  return readAnswer(response, { onToken, onSession, signal });
+  return readAnswer(response, { onToken, onSession, onTurn, signal });
 }
 
 /**
  * POST /api/sessions/{id}/turns: JSON {question, regions} with only the NEW boxes. 200 the turn; 202
- * {id, turn_id, status: "pending", status_url}; 422 a recorded failed turn (ApiError with turn_id, code).
+ * {id, turn_id, status: "pending", status_url}; 422 a recorded failed turn (ApiError with turn_id, code). With
+ * stream the same come as events: "turn", tokens, then "result", "pending" or "error".
  */
-export async function submitTurn(id, { question, regions, stream = false, onToken, signal }) {
+export async function submitTurn(id, { question, regions, stream = false, onToken, onTurn, signal }) {
   const response = await send(`sessions/${encodeURIComponent(id)}/turns`, {
     method: 'POST',
     headers: { Accept: accept(stream), 'Content-Type': 'application/json' },
     body: JSON.stringify({ question, regions }),
     signal,
   });
-  return readAnswer(response, { onToken, signal });
+  return readAnswer(response, { onToken, onTurn, signal });
 }
 
 /** GET /api/sessions/{id} → the transcript {id, state, image: {sha256, size, source}, turns, runtime_status, ...}. */

@@ -8,7 +8,7 @@ namespace GPT4RoI.Core.Diagnostics;
 /// <c>AddSource(Gpt4RoITelemetry.Name)</c> and <c>AddMeter(Gpt4RoITelemetry.Name)</c>. Nothing is recorded unless a
 /// listener (an OpenTelemetry provider, <c>dotnet-counters</c>) subscribes.
 /// <para>Spans: one per request (<see cref="QuerySpan"/>, <see cref="ConversationTurnSpan"/>, <see cref="JobSpan"/>)
-/// with children <see cref="VisionSpan"/>, <see cref="RoiAlignSpan"/>, <see cref="RegionHeadSpan"/> and
+/// with children <see cref="ImageDecodeSpan"/>, <see cref="VisionSpan"/>, <see cref="RoiAlignSpan"/>, <see cref="RegionHeadSpan"/> and
 /// <see cref="GenerateSpan"/> (prefill and decoding of one answer, in the decode loop).</para>
 /// <para>Metrics: <see cref="TokensGenerated"/>, <see cref="PromptTokens"/>, <see cref="GenerationDuration"/>,
 /// <see cref="TokensPerSecond"/>, <see cref="QueueWait"/> (tag <c>gpt4roi.queue</c>: <c>admission</c> or
@@ -28,6 +28,10 @@ public static class Gpt4RoITelemetry
 
     /// <summary>Span: one box manifest (the queue job, <c>gpt4roi batch</c>).</summary>
     public const string JobSpan = "gpt4roi.job";
+
+    /// <summary>Span: decoding one image, with its checks (limits, metadata budget, truncation, orientation); tags
+    /// <c>gpt4roi.image.bytes</c>, <c>.format</c>, <c>.width</c>, <c>.height</c>; status Error with the error code when refused.</summary>
+    public const string ImageDecodeSpan = "gpt4roi.image_decode";
 
     /// <summary>Span: the vision graph for one image (absent when the features came from the cache; the request
     /// span's <c>gpt4roi.cache.result</c> tag says which).</summary>

@@ -1,9 +1,12 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
+using GPT4RoI.Core.Diagnostics;
+using GPT4RoI.Core.Errors;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.Formats;
 using SixLabors.ImageSharp.Formats.Bmp;
@@ -83,6 +86,26 @@ public static class ImageDecoder
         ArgumentNullException.ThrowIfNull(source);
         limits ??= ImageLimits.Default;
         limits.Validate();
+        using var span = Gpt4RoITelemetry.Source.StartActivity(Gpt4RoITelemetry.ImageDecodeSpan);
+        span?.SetTag("gpt4roi.image.bytes", data.Length);
+        try
+        {
+            var image = DecodeChecked(data, source, limits);
+            span?.SetTag("gpt4roi.image.format", image.Format);
+            span?.SetTag("gpt4roi.image.width", image.Width);
+            span?.SetTag("gpt4roi.image.height", image.Height);
+            return image;
+        }
+        catch (Gpt4RoIException ex) when (span is not null)
+        {
+            span.SetStatus(ActivityStatusCode.Error, ex.Code.ToString());
+            throw;
+        }
+    }
+
+    /// <summary>The checks and the decode of <see cref="Decode(ReadOnlyMemory{byte}, string, ImageLimits?)"/>.</summary>
+    private static DecodedImage DecodeChecked(ReadOnlyMemory<byte> data, string source, ImageLimits limits)
+    {
 
         if (data.IsEmpty)
         {

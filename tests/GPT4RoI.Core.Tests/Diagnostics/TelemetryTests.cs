@@ -98,11 +98,15 @@ public sealed class TelemetryTests
         List<string> ChildrenOf(Activity parent) =>
             spans.Where(s => s.ParentSpanId == parent.SpanId && s.TraceId == parent.TraceId).Select(s => s.OperationName).Order(StringComparer.Ordinal).ToList();
         var ordered = requests.OrderBy(s => s.StartTimeUtc).ToList();
-        Assert.Equal([Gpt4RoITelemetry.GenerateSpan, Gpt4RoITelemetry.RegionHeadSpan, Gpt4RoITelemetry.RoiAlignSpan, Gpt4RoITelemetry.VisionSpan], ChildrenOf(ordered[0]));
-        Assert.Equal([Gpt4RoITelemetry.GenerateSpan, Gpt4RoITelemetry.RegionHeadSpan, Gpt4RoITelemetry.RoiAlignSpan], ChildrenOf(ordered[1]));
+        Assert.Equal([Gpt4RoITelemetry.GenerateSpan, Gpt4RoITelemetry.ImageDecodeSpan, Gpt4RoITelemetry.RegionHeadSpan, Gpt4RoITelemetry.RoiAlignSpan, Gpt4RoITelemetry.VisionSpan],
+            ChildrenOf(ordered[0]));
+        Assert.Equal([Gpt4RoITelemetry.GenerateSpan, Gpt4RoITelemetry.ImageDecodeSpan, Gpt4RoITelemetry.RegionHeadSpan, Gpt4RoITelemetry.RoiAlignSpan], ChildrenOf(ordered[1]));
         // The conversation replays turn 1 (its box: RoIAlign + head), then asks turn 2 (the new box, then generation).
-        Assert.Equal([Gpt4RoITelemetry.GenerateSpan, Gpt4RoITelemetry.RegionHeadSpan, Gpt4RoITelemetry.RegionHeadSpan, Gpt4RoITelemetry.RoiAlignSpan, Gpt4RoITelemetry.RoiAlignSpan],
-            ChildrenOf(ordered[2]));
+        Assert.Equal([Gpt4RoITelemetry.GenerateSpan, Gpt4RoITelemetry.ImageDecodeSpan, Gpt4RoITelemetry.RegionHeadSpan, Gpt4RoITelemetry.RegionHeadSpan,
+            Gpt4RoITelemetry.RoiAlignSpan, Gpt4RoITelemetry.RoiAlignSpan], ChildrenOf(ordered[2]));
+        var decode = spans.First(s => s.OperationName == Gpt4RoITelemetry.ImageDecodeSpan);
+        Assert.Equal("png", decode.GetTagItem("gpt4roi.image.format"));
+        Assert.Equal(522, decode.GetTagItem("gpt4roi.image.width"));
         Assert.Equal("miss", ordered[0].GetTagItem(Gpt4RoITelemetry.CacheResultTag));
         Assert.Equal("hit", ordered[1].GetTagItem(Gpt4RoITelemetry.CacheResultTag));
         Assert.Equal(true, ordered[1].GetTagItem("gpt4roi.stream"));

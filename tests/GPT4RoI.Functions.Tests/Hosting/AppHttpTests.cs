@@ -93,17 +93,59 @@ public sealed class AppHttpTests(FunctionsHostFixture fx) : IDisposable
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("text/event-stream", response.Content.Headers.ContentType!.MediaType);
-        var events = text.Split("\n\n", StringSplitOptions.RemoveEmptyEntries)
-            .Select(e => e.Split('\n'))
-            .Select(lines => (Name: lines.First(l => l.StartsWith("event: ", StringComparison.Ordinal))[7..],
-                Data: JsonDocument.Parse(lines.First(l => l.StartsWith("data: ", StringComparison.Ordinal))[6..]).RootElement.Clone()))
-            .ToList();
+        var events = SseEvents(text);
         Assert.Equal("result", events[^1].Name);
         Assert.All(events[..^1], e => Assert.Equal("token", e.Name));
         Assert.All(events[..^1], e => Assert.Empty(OpenApiSchemaChecker.Check(e.Data, "TokenEvent")));
         Assert.Empty(OpenApiSchemaChecker.Check(events[^1].Data, "QueryAnswer"));
         Assert.Equal("green", string.Concat(events[..^1].Select(e => e.Data.GetProperty("text").GetString())).Trim());
     }
+
+    [Fact]
+    public async Task Sessions_StreamedCreateAndTurns_EveryEventConformsToItsSchema()
+    {
+        using var content = Upload("""{"question": "What is <region1>?", "regions": [[95,70,215,190]], "stream": true}""");
+        using var createdResponse = await _http.PostAsync("api/sessions", content);
+        Assert.Equal(HttpStatusCode.OK, createdResponse.StatusCode);
+        Assert.Equal("text/event-stream", createdResponse.Content.Headers.ContentType!.MediaType);
+        var created = SseEvents(await createdResponse.Content.ReadAsStringAsync());
+        Assert.Equal(["session", "turn"], created.Take(2).Select(e => e.Name));
+        Assert.Equal("result", created[^1].Name);
+        Assert.Empty(OpenApiSchemaChecker.Check(created[0].Data, "SessionCreated"));
+        Assert.Empty(OpenApiSchemaChecker.Check(created[1].Data, "TurnAccepted"));
+        Assert.All(created[2..^1], e => Assert.Empty(OpenApiSchemaChecker.Check(e.Data, "TokenEvent")));
+        Assert.Empty(OpenApiSchemaChecker.Check(created[^1].Data, "SessionCreated"));
+        Assert.Equal("a red circle", created[^1].Data.GetProperty("turn").GetProperty("answer").GetString());
+        var id = created[0].Data.GetProperty("id").GetString()!;
+        Assert.Equal(new Uri(fx.Host.Address, $"api/sessions/{id}"), createdResponse.Headers.Location);
+
+        using var turnRequest = new HttpRequestMessage(HttpMethod.Post, $"api/sessions/{id}/turns")
+        {
+            Content = JsonContent.Create(new { question = "What color is <region2>?", regions = new[] { new[] { 232, 12, 348, 128 } } }),
+            Headers = { Accept = { new MediaTypeWithQualityHeaderValue("text/event-stream") } },
+        };
+        using var turnResponse = await _http.SendAsync(turnRequest);
+        var turn = SseEvents(await turnResponse.Content.ReadAsStringAsync());
+        Assert.Equal("turn", turn[0].Name);
+        Assert.All(turn[1..^1], e => Assert.Equal("token", e.Name));
+        Assert.Empty(OpenApiSchemaChecker.Check(turn[^1].Data, "SessionTurn"));
+        Assert.Equal("green", string.Concat(turn[1..^1].Select(e => e.Data.GetProperty("text").GetString())).Trim());
+        Assert.Equal("green", turn[^1].Data.GetProperty("answer").GetString());
+
+        using var refusedResponse = await _http.PostAsJsonAsync($"api/sessions/{id}/turns", new { question = "What is <region9>?", stream = true });
+        var refused = SseEvents(await refusedResponse.Content.ReadAsStringAsync());
+        Assert.Equal(["turn", "error"], refused.Select(e => e.Name));
+        Assert.Empty(OpenApiSchemaChecker.Check(refused[1].Data, "StreamError"));
+        Assert.Equal(refused[0].Data.GetProperty("turn_id").GetString(), refused[1].Data.GetProperty("turn_id").GetString());
+        Assert.Equal(HttpStatusCode.NoContent, (await _http.DeleteAsync($"api/sessions/{id}")).StatusCode);
+    }
+
+    /// <summary>The events of a server-sent event stream: each one's name and JSON data.</summary>
+    private static List<(string Name, JsonElement Data)> SseEvents(string text) =>
+        [.. text.Split("\n\n", StringSplitOptions.RemoveEmptyEntries)
+            .Select(e => e.Split('\n'))
+            .Select(lines => (Name: lines.First(l => l.StartsWith("event: ", StringComparison.Ordinal))[7..],
+                Data: JsonDocument.Parse(lines.First(l => l.StartsWith("data: ", StringComparison.Ordinal))[6..]).RootElement.Clone()))];
 
     [Fact]
     public async Task Query_InvertedBox_ProblemConforms()

@@ -85,8 +85,10 @@ async function readAnswer(response, { onToken, onSession, onTurn, signal } = {})
     else if (ev.event === 'session') onSession?.(JSON.parse(ev.data));
     else if (ev.event === 'turn') onTurn?.(JSON.parse(ev.data));
     else if (ev.event === 'result') result = JSON.parse(ev.data);
-    else if (ev.event === 'pending') (result = JSON.parse(ev.data)), (status = 202);
-    else if (ev.event === 'error') throw streamError(ev.data);
+    else if (ev.event === 'pending') {
+      result = JSON.parse(ev.data);
+      status = 202;
+    } else if (ev.event === 'error') throw streamError(ev.data);
   }
   if (!result) throw new ApiError({ status: 0, title: 'stream ended', detail: 'The answer stream ended before its result; try again.' });
   return { status, body: result };

@@ -15,10 +15,8 @@ Training recipe (why it learns shape and relation through a tiny LLM):
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import os
-import time
 from typing import Dict, List
 
 import numpy as np
@@ -32,6 +30,7 @@ from .modeling import GPT4RoI, init_weights
 from .preprocess import decode_image, normalise_boxes, pixels_from_image
 from .prompt import Conversation, Tokenizer
 from .shapes import COLOURS, SHAPES, make_case
+from .training import TrainingRun, lr_at, set_lr
 
 IGNORE = -100
 SEED_SPACE = 2 ** 31  # training seeds live below this; evaluation seeds above it
@@ -156,13 +155,6 @@ def forward_loss(model: GPT4RoI, aux: AuxHeads, batch: Dict, device: str):
     return lm_loss, aux_loss, tok_acc
 
 
-def lr_at(step: int, total: int, peak: float, warmup: int) -> float:
-    if step < warmup:
-        return peak * (step + 1) / warmup
-    t = (step - warmup) / max(1, total - warmup)
-    return peak * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(1.0, t))))
-
-
 def main() -> None:
     p = argparse.ArgumentParser(description="Train the tiny GPT4RoI on the shapes task.")
     p.add_argument("--out", required=True)
@@ -229,14 +221,11 @@ def main() -> None:
     extra = {"prefetch_factor": 4, "persistent_workers": True} if a.workers > 0 else {}
     loader = DataLoader(ds, batch_size=a.batch, sampler=sampler, num_workers=a.workers, collate_fn=collate,
                         pin_memory=a.device != "cpu", **extra)
-    t0 = time.time()
-    log = open(os.path.join(a.out, "train.log"), "a", encoding="utf-8")
+    run = TrainingRun(a.out, save, a.save_every, a.time_limit)
     model.train()
-    ema = None
     for batch in loader:
         lr = lr_at(step, a.steps, a.lr, a.warmup)
-        for g in opt.param_groups:
-            g["lr"] = lr
+        set_lr(opt, lr)
         lm_loss, aux_loss, tok_acc = forward_loss(model, aux, batch, a.device)
         loss = lm_loss + a.aux_weight * aux_loss
         opt.zero_grad(set_to_none=True)
@@ -246,20 +235,11 @@ def main() -> None:
         step += 1
         vals = torch.stack([lm_loss.detach(), aux_loss.detach(), tok_acc]).cpu().tolist() if step % 25 == 0 else None
         if vals:
-            ema = vals
-            line = json.dumps({"step": step, "lr": round(lr, 6), "lm_loss": round(vals[0], 4),
-                               "aux_loss": round(vals[1], 4), "answer_token_acc": round(vals[2], 4),
-                               "elapsed_s": round(time.time() - t0, 1)})
-            print(line, flush=True)
-            log.write(line + "\n")
-            log.flush()
-        if step % a.save_every == 0:
-            save()
-        if a.time_limit and time.time() - t0 > a.time_limit * 60:
-            print(f"time limit reached at step {step}", flush=True)
+            run.log(step=step, lr=round(lr, 6), lm_loss=round(vals[0], 4), aux_loss=round(vals[1], 4),
+                    answer_token_acc=round(vals[2], 4))
+        if run.step_done(step):
             break
-    save()
-    print(f"done: step {step}, {time.time() - t0:.0f} s", flush=True)
+    run.finish(step)
 
 
 if __name__ == "__main__":

@@ -19,7 +19,6 @@ import json
 import math
 import os
 import random
-import time
 from typing import Dict, List
 
 import numpy as np
@@ -30,6 +29,7 @@ from .checkpoint import write_safetensors
 from .detector import DetectorConfig, TinyDetector, boxes_to_input, count_parameters, detection_loss, preprocess_image
 from .preprocess import decode_image
 from .shapes import make_case
+from .training import TrainingRun, lr_at, set_lr
 
 SEED_SPACE = 2 ** 31
 
@@ -93,13 +93,6 @@ class EMA:
                 v.mul_(d).add_(msd[k].detach(), alpha=1 - d)
             else:
                 v.copy_(msd[k])
-
-
-def lr_at(step: int, total: int, peak: float, warmup: int) -> float:
-    if step < warmup:
-        return peak * (step + 1) / warmup
-    t = (step - warmup) / max(1, total - warmup)
-    return peak * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(1.0, t))))
 
 
 def save_reference(model: TinyDetector, folder: str) -> None:
@@ -179,13 +172,11 @@ def main() -> None:
     sampler = range(step * a.batch, a.steps * a.batch)
     extra = {"prefetch_factor": 4, "persistent_workers": True} if a.workers > 0 else {}
     loader = DataLoader(ds, batch_size=a.batch, sampler=sampler, num_workers=a.workers, collate_fn=collate, **extra)
-    log = open(os.path.join(a.out, "train.log"), "a", encoding="utf-8")
-    t0 = time.time()
+    run = TrainingRun(a.out, save, a.save_every, a.time_limit)
     model.train()
     for batch in loader:
         lr = lr_at(step, a.steps, a.lr, a.warmup)
-        for g in opt.param_groups:
-            g["lr"] = lr
+        set_lr(opt, lr)
         pixels = batch["pixels"].contiguous(memory_format=torch.channels_last)
         loss, info = detection_loss(model, pixels, batch["targets"])
         opt.zero_grad(set_to_none=True)
@@ -195,19 +186,10 @@ def main() -> None:
         ema.update(model)
         step += 1
         if step % a.log_every == 0 or step == a.steps:
-            line = json.dumps({"step": step, "lr": round(lr, 6), "loss": round(float(loss), 4),
-                               "cls": round(info["cls"], 4), "box": round(info["box"], 4),
-                               "elapsed_s": round(time.time() - t0, 1)})
-            print(line, flush=True)
-            log.write(line + "\n")
-            log.flush()
-        if step % a.save_every == 0:
-            save()
-        if a.time_limit and time.time() - t0 > a.time_limit * 60:
-            print(f"time limit reached at step {step}", flush=True)
+            run.log(step=step, lr=round(lr, 6), loss=round(float(loss), 4), cls=round(info["cls"], 4), box=round(info["box"], 4))
+        if run.step_done(step):
             break
-    save()
-    print(f"done: step {step}, {time.time() - t0:.0f} s", flush=True)
+    run.finish(step)
 
 
 if __name__ == "__main__":

@@ -41,7 +41,7 @@ public sealed class ContractJsonTests
 
     [Fact]
     public void Serialize_RegionTags_StayReadable() =>
-        Assert.Equal("""{"question":"What is <region1>?"}""", JsonSerializer.Serialize(new TurnRequest { Question = "What is <region1>?" }, ContractJson.Compact));
+        Assert.Equal("""{"question":"What is <region1>?","stream":false}""", JsonSerializer.Serialize(new TurnRequest { Question = "What is <region1>?" }, ContractJson.Compact));
 
     [Fact]
     public void Parse_ManifestGenerationOutOfRange_NamesTheField()

@@ -414,6 +414,26 @@ def load_for_export(args) -> tuple:
     return model, args.tokenizer, os.path.dirname(os.path.abspath(args.tokenizer))
 
 
+
+def export_image_graphs(model: GPT4RoI, cfg: GPT4RoIConfig, out: str, image_size: int, verbose: bool = False) -> None:
+    """vision.onnx and region_head.onnx of `model` into `out`, traced on a fixed random image and two boxes."""
+    names = graph_names(cfg)
+    g = torch.Generator().manual_seed(0)
+    pixels = torch.randn(1, 3, image_size, image_size, generator=g)
+    boxes = torch.tensor([[0.1, 0.1, 0.5, 0.6], [0.3, 0.2, 0.9, 0.8]])
+    with torch.no_grad():
+        _, maps = model.encode_image(pixels)
+        rois = multi_level_roi_align(maps, boxes, torch.zeros(2, dtype=torch.long), cfg).permute(0, 1, 3, 4, 2)
+        for graph, inputs, name, axes in (
+                (VisionGraph(model), (pixels,), "vision", {n: {0: "batch"} for n in names["vision"]["inputs"] + names["vision"]["outputs"]}),
+                (RegionHeadGraph(model), (rois.contiguous(), boxes), "region_head",
+                 {"roi_features": {0: "regions"}, "boxes": {0: "regions"}, "region_embeddings": {0: "regions"}})):
+            path = os.path.join(out, f"{name}.onnx")
+            _export(graph, inputs, path, names[name]["inputs"], names[name]["outputs"], axes)
+            if verbose:
+                print(f"{name}.onnx", os.path.getsize(path), "bytes", flush=True)
+
+
 def export_streaming(args, dtypes: List[str]) -> int:
     """Real weights within a small RAM: vision + region head through torch (CLIP, projector and region
     module only, ~0.6 G parameters), the decoder(s) through decoder_builder reading one checkpoint tensor
@@ -441,18 +461,8 @@ def export_streaming(args, dtypes: List[str]) -> int:
     model.vision_tower.load_state_dict({k: v.float() for k, v in clip_vision_part(read_checkpoint(args.clip)).items()},
                                        strict=True)
     names = graph_names(cfg)
-    g = torch.Generator().manual_seed(0)
-    pixels = torch.randn(1, 3, cfg.vision.image_size, cfg.vision.image_size, generator=g)
-    boxes = torch.tensor([[0.1, 0.1, 0.5, 0.6], [0.3, 0.2, 0.9, 0.8]])
-    with torch.no_grad():
-        _, maps = model.encode_image(pixels)
-        rois = multi_level_roi_align(maps, boxes, torch.zeros(2, dtype=torch.long), cfg).permute(0, 1, 3, 4, 2)
-        _export(VisionGraph(model), (pixels,), os.path.join(out, "vision.onnx"), names["vision"]["inputs"],
-                names["vision"]["outputs"], {n: {0: "batch"} for n in names["vision"]["inputs"] + names["vision"]["outputs"]})
-        _export(RegionHeadGraph(model), (rois.contiguous(), boxes), os.path.join(out, "region_head.onnx"),
-                names["region_head"]["inputs"], names["region_head"]["outputs"],
-                {"roi_features": {0: "regions"}, "boxes": {0: "regions"}, "region_embeddings": {0: "regions"}})
-    del model, part, maps, rois
+    export_image_graphs(model, cfg, out, cfg.vision.image_size)
+    del model, part
     weight = state_dict_weights(lazy)
     variants, notes = {}, {}
     for d in dtypes:

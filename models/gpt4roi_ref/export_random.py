@@ -46,29 +46,16 @@ def part_embed(cfg: GPT4RoIConfig, out: str) -> None:
 
 def part_vision(cfg: GPT4RoIConfig, out: str, dtypes) -> None:
     import torch
-    from .export import RegionHeadGraph, VisionGraph, _export, graph_names, to_fp16
-    from .modeling import GPT4RoI, init_weights, multi_level_roi_align
+    from .export import export_image_graphs, to_fp16
+    from .modeling import GPT4RoI, init_weights
     torch.manual_seed(0)
     cfg_small = GPT4RoIConfig.from_dict(cfg.to_dict())
     cfg_small.llm.layers = 0           # the LLM body is not part of these graphs
     cfg_small.llm.vocab_size = 8
     model = GPT4RoI(cfg_small).eval()
     init_weights(model)
-    names = graph_names(cfg)
-    g = torch.Generator().manual_seed(0)
-    pixels = torch.randn(1, 3, 224, 224, generator=g)
-    boxes = torch.tensor([[0.1, 0.1, 0.5, 0.6], [0.3, 0.2, 0.9, 0.8]])
-    with torch.no_grad():
-        _, maps = model.encode_image(pixels)
-        rois = multi_level_roi_align(maps, boxes, torch.zeros(2, dtype=torch.long), cfg).permute(0, 1, 3, 4, 2)
-        _export(VisionGraph(model), (pixels,), os.path.join(out, "vision.onnx"), names["vision"]["inputs"],
-                names["vision"]["outputs"], {n: {0: "batch"} for n in names["vision"]["inputs"] + names["vision"]["outputs"]})
-        print("vision.onnx", os.path.getsize(os.path.join(out, "vision.onnx")), "bytes", flush=True)
-        _export(RegionHeadGraph(model), (rois.contiguous(), boxes), os.path.join(out, "region_head.onnx"),
-                names["region_head"]["inputs"], names["region_head"]["outputs"],
-                {"roi_features": {0: "regions"}, "boxes": {0: "regions"}, "region_embeddings": {0: "regions"}})
-        print("region_head.onnx", os.path.getsize(os.path.join(out, "region_head.onnx")), "bytes", flush=True)
-    del model, maps, rois
+    export_image_graphs(model, cfg, out, 224, verbose=True)
+    del model
     if "fp16" in dtypes:
         for gname in ("vision", "region_head"):
             to_fp16(os.path.join(out, f"{gname}.onnx"), os.path.join(out, f"{gname}.fp16.onnx"))

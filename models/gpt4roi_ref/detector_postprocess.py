@@ -115,17 +115,7 @@ def postprocess(output: np.ndarray, g: Geometry, score_threshold: float, iou_thr
     class_name, anchor."""
     c = candidates(output, score_threshold)
     keep = nms(c, iou_threshold, max_detections)
-    mapped = to_image(c.boxes[keep], g)
-    dets = []
-    for k, box in zip(keep, mapped):
-        if box[2] <= box[0] or box[3] <= box[1]:
-            continue
-        cid = int(c.cls[k])
-        dets.append({"box": [float(v) for v in box], "box_input": [float(v) for v in c.boxes[k]],
-                     "score": float(c.score[k]), "class_id": cid,
-                     "class_name": class_names[cid] if class_names is not None else str(cid),
-                     "anchor": int(c.anchor[k])})
-    return dets
+    return detections(c, keep, g, class_names)
 
 
 def postprocess_decoded(boxes: np.ndarray, scores: np.ndarray, labels: np.ndarray, g: Geometry,
@@ -161,6 +151,12 @@ def postprocess_decoded(boxes: np.ndarray, scores: np.ndarray, labels: np.ndarra
         keep = np.arange(min(len(idx), max_detections))
     else:
         keep = nms(c, nms_iou_threshold, max_detections)
+    return detections(c, keep, g, class_names)
+
+
+def detections(c: "Candidates", keep, g: Geometry, class_names: Optional[Sequence[str]]) -> List[Dict]:
+    """The kept candidates mapped back to the image (steps 6-7): boxes clipped, empty ones dropped, a class id
+    without a name named by its number."""
     mapped = to_image(c.boxes[keep], g)
     dets = []
     for k, box in zip(keep, mapped):

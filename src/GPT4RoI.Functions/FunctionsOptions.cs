@@ -75,6 +75,10 @@ public sealed class FunctionsOptions : IValidatableObject
     /// <summary>How often a waiting request looks at the transcript.</summary>
     [Range(typeof(TimeSpan), "00:00:00.010", "00:00:10")]
     public TimeSpan SessionPollInterval { get; set; } = TimeSpan.FromMilliseconds(250);
+    /// <summary>How often a streamed turn that has no token yet says it is still waiting (the <c>waiting</c> event):
+    /// progress for the reader, and traffic that keeps proxies from closing an idle stream.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "00:01:00")]
+    public TimeSpan SessionProgressInterval { get; set; } = TimeSpan.FromSeconds(5);
     /// <summary>The session orchestration continues as new after this many turns, to bound its history.</summary>
     [Range(1, 1000)]
     public int SessionTurnsPerHistory { get; set; } = 20;

@@ -33,12 +33,13 @@ public sealed class SessionTests(AzuriteFixture fx)
 
     private Task<DurableTaskTestHost> StartHostAsync() => TestSessions.StartDurableHostAsync(Store);
 
-    private SessionFunctions Service(TimeSpan? wait = null, TimeSpan? idle = null, int turnsPerHistory = 20) =>
+    private SessionFunctions Service(TimeSpan? wait = null, TimeSpan? idle = null, int turnsPerHistory = 20, TimeSpan? progress = null) =>
         TestSessions.Functions(fx.Services, new FunctionsOptions
         {
             SessionTurnWait = wait ?? Patience,
             SessionIdleTimeout = idle ?? TimeSpan.FromMinutes(30),
             SessionPollInterval = TimeSpan.FromMilliseconds(50),
+            SessionProgressInterval = progress ?? TimeSpan.FromSeconds(5),
             SessionTurnsPerHistory = turnsPerHistory,
         });
 
@@ -368,6 +369,34 @@ public sealed class SessionTests(AzuriteFixture fx)
         var events = SseEvents(request);
         Assert.Equal(["turn", "result"], events.Select(e => e.Name));
         Assert.Equal("green", events[1].Data.GetProperty("answer").GetString());
+        await host.Client.TerminateInstanceAsync(id);
+    }
+
+    [Fact]
+    public async Task StreamTurn_HeldBackBeforeItsFirstToken_SaysItIsWaitingThenStreams()
+    {
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var host = await TestSessions.StartDurableHostAsync(Store, () => release.Task);
+        var service = Service(progress: TimeSpan.FromMilliseconds(100));
+        var id = await CreateAsync(service, host.Client);
+        var request = Json("""{"question": "What is <region1>?", "regions": [[95,70,215,190]], "stream": true}""", $"/api/sessions/{id}/turns");
+
+        var streaming = service.SubmitTurnAsync(request, host.Client, id, default);
+        await Task.Delay(700);
+        release.SetResult();
+        await streaming;
+
+        var events = SseEvents(request);
+        Assert.Equal("turn", events[0].Name);
+        var waiting = events.TakeWhile(e => e.Name != "token").Skip(1).ToList();
+        Assert.True(waiting.Count >= 2, $"{waiting.Count} waiting events before the first token");
+        Assert.All(waiting, e => Assert.Equal("waiting", e.Name));
+        var waited = waiting.Select(e => e.Data.GetProperty("waited_ms").GetInt64()).ToList();
+        Assert.Equal(waited.Order(), waited);
+        Assert.All(waiting, e => Assert.Equal(events[0].Data.GetProperty("turn_id").GetString(), e.Data.GetProperty("turn_id").GetString()));
+        Assert.DoesNotContain(events.SkipWhile(e => e.Name != "token"), e => e.Name == "waiting");
+        Assert.Equal("result", events[^1].Name);
+        Assert.Equal("a red circle", events[^1].Data.GetProperty("answer").GetString());
         await host.Client.TerminateInstanceAsync(id);
     }
 

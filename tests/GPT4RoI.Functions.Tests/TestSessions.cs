@@ -1,3 +1,5 @@
+using System.Net;
+using System.Net.Sockets;
 using GPT4RoI.Core.Services;
 using GPT4RoI.Functions.Functions;
 using GPT4RoI.Functions.Http;
@@ -14,12 +16,43 @@ namespace GPT4RoI.Functions.Tests;
 /// runs the real session orchestrator and activities.</summary>
 internal static class TestSessions
 {
-    /// <summary>Starts a durable host whose activities are <paramref name="store"/>'s.</summary>
-    public static Task<DurableTaskTestHost> StartDurableHostAsync(SessionStore store) =>
-        DurableTaskTestHost.StartAsync(r => r
-            .AddOrchestratorFunc<SessionOrchestratorInput, string>(SessionNames.Orchestrator, (ctx, input) => SessionOrchestrator.RunAsync(ctx, input!))
-            .AddActivityFunc<AnswerTurnInput, TurnSummary>(SessionNames.AnswerTurnActivity, (_, input) => store.AnswerTurnAsync(input!))
-            .AddActivityFunc<string, string>(SessionNames.ExpireActivity, (_, id) => store.ExpireAsync(id!)));
+    /// <summary>Starts a durable host whose activities are <paramref name="store"/>'s; each AnswerTurn first awaits
+    /// <paramref name="beforeTurn"/> when given (a turn held back, as when it queues behind a slow one).</summary>
+    public static async Task<DurableTaskTestHost> StartDurableHostAsync(SessionStore store, Func<Task>? beforeTurn = null)
+    {
+        // The host's own port choice is random and unchecked, and collided with ports in use; take one the system
+        // just gave out, and another if it was taken in between.
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await DurableTaskTestHost.StartAsync(r => r
+                    .AddOrchestratorFunc<SessionOrchestratorInput, string>(SessionNames.Orchestrator, (ctx, input) => SessionOrchestrator.RunAsync(ctx, input!))
+                    .AddActivityFunc<AnswerTurnInput, TurnSummary>(SessionNames.AnswerTurnActivity, async (_, input) =>
+                    {
+                        if (beforeTurn is not null)
+                        {
+                            await beforeTurn().ConfigureAwait(false);
+                        }
+
+                        return await store.AnswerTurnAsync(input!).ConfigureAwait(false);
+                    })
+                    .AddActivityFunc<string, string>(SessionNames.ExpireActivity, (_, id) => store.ExpireAsync(id!)),
+                    new DurableTaskTestHostOptions { Port = FreePort() }).ConfigureAwait(false);
+            }
+            catch (IOException) when (attempt < 5)
+            {
+                // Address in use: try another port.
+            }
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
 
     /// <summary>The session functions over <paramref name="services"/> (engine, storage, session store) with <paramref name="options"/>.</summary>
     public static SessionFunctions Functions(IServiceProvider services, FunctionsOptions options) =>

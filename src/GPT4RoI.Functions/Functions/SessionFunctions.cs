@@ -189,12 +189,13 @@ public sealed class SessionFunctions(ISessionService sessions, HttpRequestReader
         return new { status, code = ErrorCodeJsonConverter.WireName(error.Code), title, detail = error.Message, turn_id = turnId, status_url = links.Status };
     }
 
-    /// <summary>The events every streamed turn shares: accepted, a token, pending.</summary>
+    /// <summary>The events every streamed turn shares: accepted, waiting, a token, pending.</summary>
     private static SseEvent TurnEventOf(SessionStreamEvent e, Func<string, SessionLinks> links) => e switch
     {
         TurnAccepted a => new SseEvent("turn", new { id = a.SessionId, turn_id = a.TurnId, status_url = links(a.SessionId).Status }),
         TurnDelta d => new SseEvent("token", new { id = d.TokenId, text = d.Text }),
         TurnPending p => new SseEvent("pending", Pending(p.SessionId, p.TurnId, links(p.SessionId))),
+        TurnWaiting w => new SseEvent("waiting", new { id = w.SessionId, turn_id = w.TurnId, waited_ms = (long)w.Waited.TotalMilliseconds }),
         _ => throw new InvalidOperationException($"unexpected event {e.GetType().Name}"),
     };
 }

@@ -201,7 +201,8 @@ public sealed class SessionService(SessionStore store, ConversationService conve
 
     /// <summary>
     /// Raises the "turn" event and follows the turn until the transcript holds its answer or error: the tokens as the
-    /// activity produces them when it runs in this process (<paramref name="streamTokens"/>), the transcript read every
+    /// activity produces them when it runs in this process (<paramref name="streamTokens"/>; until the first one, a
+    /// <see cref="TurnWaiting"/> every <see cref="FunctionsOptions.SessionProgressInterval"/>), the transcript read every
     /// <see cref="FunctionsOptions.SessionPollInterval"/> (the only source when the turn is answered elsewhere). Ends
     /// pending after <see cref="FunctionsOptions.SessionTurnWait"/> without a token or the answer, or when the session
     /// ends first.
@@ -214,11 +215,20 @@ public sealed class SessionService(SessionStore store, ConversationService conve
         await client.RaiseEventAsync(id, SessionNames.TurnEvent, new TurnEvent(turnId, question, regions, DateTimeOffset.UtcNow), ct).ConfigureAwait(false);
         yield return new TurnAccepted(id, turnId);
         var wait = O.SessionTurnWait;
-        var deadline = DateTime.UtcNow + wait;
+        var accepted = DateTime.UtcNow;
+        var deadline = accepted + wait;
         var tokensOpen = subscription is not null;
+        var anyToken = false;
+        var nextProgress = accepted + O.SessionProgressInterval;
         while (wait > TimeSpan.Zero)
         {
             var nextLook = DateTime.UtcNow + O.SessionPollInterval;
+            if (streamTokens && !anyToken && DateTime.UtcNow >= nextProgress)
+            {
+                nextProgress = DateTime.UtcNow + O.SessionProgressInterval;
+                yield return new TurnWaiting(id, turnId, DateTime.UtcNow - accepted);
+            }
+
             if (tokensOpen)
             {
                 tokensOpen = await WaitForTokensAsync(subscription!.Tokens, O.SessionPollInterval, ct).ConfigureAwait(false);
@@ -232,6 +242,7 @@ public sealed class SessionService(SessionStore store, ConversationService conve
                 if (any)
                 {
                     // Tokens are progress: the wait starts again.
+                    anyToken = true;
                     deadline = DateTime.UtcNow + wait;
                 }
 

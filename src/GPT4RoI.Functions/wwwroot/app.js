@@ -414,10 +414,11 @@ async function ask() {
   let submitted = false; // the server has the turn (it may still answer it)
   const onToken = (tok) => t.append(tok.text);
   const onTurn = () => (submitted = true);
+  const onWaiting = (w) => t.waiting(`Waiting for the model… ${Math.round((w.waited_ms ?? 0) / 1000)} s`);
   try {
     t.streaming();
     const { status, body } = state.session
-      ? await submitTurn(state.session.id, { question, regions, stream: true, signal, onToken, onTurn })
+      ? await submitTurn(state.session.id, { question, regions, stream: true, signal, onToken, onTurn, onWaiting })
       : await createSession({
           image: state.image.blob,
           filename: state.image.name,
@@ -427,6 +428,7 @@ async function ask() {
           signal,
           onToken,
           onTurn,
+          onWaiting,
           onSession: (links) => adoptSession(links),
         });
     submitted = true;

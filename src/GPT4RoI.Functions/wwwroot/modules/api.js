@@ -69,11 +69,12 @@ function streamError(data) {
 
 /**
  * Reads an answer that may come as JSON or as server-sent events. Events: "session" (a created session's
- * links, before any token), "turn" {id, turn_id} (the server holds the turn), "token" {id, text}, then "result"
+ * links, before any token), "turn" {id, turn_id} (the server holds the turn), "waiting" {waited_ms} (no token yet,
+ * every few seconds), "token" {id, text}, then "result"
  * (the final body, as the JSON answer's), "pending" (no answer within the server's wait: read as a 202 body
  * {id, turn_id, status, status_url}) or "error" {status, detail, code, turn_id?}.
  */
-async function readAnswer(response, { onToken, onSession, onTurn, signal } = {}) {
+async function readAnswer(response, { onToken, onSession, onTurn, onWaiting, signal } = {}) {
   if (!isEventStream(response)) {
     const body = response.status === 204 ? null : await response.json();
     return { status: response.status, body };
@@ -84,6 +85,7 @@ async function readAnswer(response, { onToken, onSession, onTurn, signal } = {})
     if (ev.event === 'token') onToken?.(JSON.parse(ev.data));
     else if (ev.event === 'session') onSession?.(JSON.parse(ev.data));
     else if (ev.event === 'turn') onTurn?.(JSON.parse(ev.data));
+    else if (ev.event === 'waiting') onWaiting?.(JSON.parse(ev.data));
     else if (ev.event === 'result') result = JSON.parse(ev.data);
     else if (ev.event === 'pending') {
       result = JSON.parse(ev.data);
@@ -115,7 +117,7 @@ const accept = (stream) => (stream ? 'text/event-stream, application/json;q=0.9'
  * turn_id?, turn?}. With stream (and a question) the answer comes as events: "session", "turn", tokens, then
  * "result" (the 201 body) or "pending"; a JSON answer is read the same way.
  */
-export async function createSession({ image, filename, question, regions, stream = false, onToken, onSession, onTurn, signal }) {
+export async function createSession({ image, filename, question, regions, stream = false, onToken, onSession, onTurn, onWaiting, signal }) {
   const request = question ? { question, regions } : undefined;
   const response = await send('sessions', {
     method: 'POST',
@@ -123,7 +125,7 @@ export async function createSession({ image, filename, question, regions, stream
     body: imageForm(image, filename, request),
     signal,
   });
-  return readAnswer(response, { onToken, onSession, onTurn, signal });
+  return readAnswer(response, { onToken, onSession, onTurn, onWaiting, signal });
 }
 
 /**
@@ -131,14 +133,14 @@ export async function createSession({ image, filename, question, regions, stream
  * {id, turn_id, status: "pending", status_url}; 422 a recorded failed turn (ApiError with turn_id, code). With
  * stream the same come as events: "turn", tokens, then "result", "pending" or "error".
  */
-export async function submitTurn(id, { question, regions, stream = false, onToken, onTurn, signal }) {
+export async function submitTurn(id, { question, regions, stream = false, onToken, onTurn, onWaiting, signal }) {
   const response = await send(`sessions/${encodeURIComponent(id)}/turns`, {
     method: 'POST',
     headers: { Accept: accept(stream), 'Content-Type': 'application/json' },
     body: JSON.stringify({ question, regions }),
     signal,
   });
-  return readAnswer(response, { onToken, onTurn, signal });
+  return readAnswer(response, { onToken, onTurn, onWaiting, signal });
 }
 
 /** GET /api/sessions/{id} → the transcript {id, state, image: {sha256, size, source}, turns, runtime_status, ...}. */

@@ -66,6 +66,10 @@ export function turnItem(question, { turnId } = {}) {
       streamed += text;
       answer.textContent = streamed.trimStart();
     },
+    /** Progress while no token has come: the message stands in for the answer; the state stays. */
+    waiting(message) {
+      if (!streamed) answer.textContent = message;
+    },
     pending(message) {
       item.dataset.state = 'pending';
       answer.classList.add('cursor');

@@ -1,7 +1,9 @@
 using Azure.Monitor.OpenTelemetry.Exporter;
 using GPT4RoI.Core.Diagnostics;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Azure.Functions.Worker.OpenTelemetry;
 using Microsoft.Extensions.DependencyInjection;
+using OpenTelemetry;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
@@ -60,6 +62,9 @@ public static class TelemetryServiceCollectionExtensions
         var azureMonitor = configuration[AzureMonitorSetting];
         var serviceName = configuration[ServiceNameSetting] is { Length: > 0 } name ? name : DefaultServiceName;
         services.AddOpenTelemetry()
+            // The worker's integration: its invocation span, continuing the host's trace, is the parent of the app's
+            // request spans; and the Functions resource attributes (app, instance, region).
+            .UseFunctionsWorkerDefaults()
             .ConfigureResource(r => r.AddService(serviceName))
             .WithTracing(t =>
             {

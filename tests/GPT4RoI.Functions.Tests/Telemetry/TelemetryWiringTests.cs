@@ -41,4 +41,19 @@ public sealed class TelemetryWiringTests
         Assert.NotNull(sp.GetService<TracerProvider>());
         Assert.NotNull(sp.GetService<MeterProvider>());
     }
+
+    [Fact]
+    public void AddGpt4RoITelemetry_Configured_SpansOfTheWorkersInvocationAreRecordedToo()
+    {
+        using var sp = Build(new() { [TelemetryServiceCollectionExtensions.OtlpEndpointSetting] = "http://127.0.0.1:4317" });
+        Assert.NotNull(sp.GetRequiredService<TracerProvider>());
+        using var worker = new System.Diagnostics.ActivitySource("Microsoft.Azure.Functions.Worker");
+
+        // Listened to (a span is created) only when the provider subscribes to the source.
+        using var invocation = worker.StartActivity("Invoke");
+        Assert.NotNull(invocation);
+        using var query = GPT4RoI.Core.Diagnostics.Gpt4RoITelemetry.Source.StartActivity(GPT4RoI.Core.Diagnostics.Gpt4RoITelemetry.QuerySpan);
+        Assert.NotNull(query);
+        Assert.Equal(invocation.SpanId, query.ParentSpanId);
+    }
 }

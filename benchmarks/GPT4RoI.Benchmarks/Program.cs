@@ -14,7 +14,8 @@ using SixLabors.ImageSharp;
 namespace GPT4RoI.Benchmarks;
 
 /// <summary>
-/// The C# side of <c>scripts/bench.sh</c>: <c>gpt4roi-benchmarks --run DIR [--suites P1,P2] [--threads 1,2] [--quick]</c>.
+/// The C# side of <c>scripts/bench.sh</c>: <c>gpt4roi-benchmarks --run DIR [--suites P1,P2] [--threads 1,2] [--quick]</c>;
+/// and <c>gpt4roi-benchmarks --probe decoder-step</c>, a diagnostic of the decoder step's time (<see cref="DecoderStepProbe"/>).
 /// For each suite it reads the inputs the Python side wrote into <c>DIR/pN/</c>, runs its BenchmarkDotNet class and writes
 /// <c>DIR/pN/csharp.json</c>; <c>DIR/csharp-env.json</c> describes the runtime. The report (benchmarks/python/report.py)
 /// joins these with the Python baselines.
@@ -41,6 +42,12 @@ public static class Program
 
     public static int Main(string[] args)
     {
+        ArgumentNullException.ThrowIfNull(args);
+        if (args is ["--probe", "decoder-step"])
+        {
+            return DecoderStepProbe.Run();
+        }
+
         string? run = null;
         var suites = "P1,P2";
         var threads = "1";

@@ -43,6 +43,14 @@ public sealed class SessionFunctions(ISessionService sessions, HttpRequestReader
             }
 
             SessionLinks Links(string id) => SessionLinks.For(request, id);
+
+            // The first event is formatted before the response starts: the stream says where the session is, as 201 does.
+            object Started(string id)
+            {
+                request.HttpContext.Response.Headers.Location = Links(id).Status;
+                return Created(Links(id), id, null, null, detections);
+            }
+
             if (body.Question is not null && SseWriter.Wanted(request, body.Stream))
             {
                 await sse.WriteAsync(request.HttpContext.Response, sessions.CreateStreamingAsync(body, image, client, cancellationToken), e => e switch
@@ -52,13 +60,6 @@ public sealed class SessionFunctions(ISessionService sessions, HttpRequestReader
                     _ => TurnEventOf(e, Links),
                 }, cancellationToken).ConfigureAwait(false);
                 return new EmptyResult();
-            }
-
-            // The first event is formatted before the response starts: the stream says where the session is, as 201 does.
-            object Started(string id)
-            {
-                request.HttpContext.Response.Headers.Location = Links(id).Status;
-                return Created(Links(id), id, null, null, detections);
             }
 
             var created = await sessions.CreateAsync(body, image, client, cancellationToken).ConfigureAwait(false);

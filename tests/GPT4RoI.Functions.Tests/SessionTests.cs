@@ -12,6 +12,7 @@ using Microsoft.DurableTask.Client;
 using Microsoft.DurableTask.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
 
 using static GPT4RoI.Functions.Tests.HttpTestRequests;
 
@@ -353,30 +354,72 @@ public sealed class SessionTests(AzuriteFixture fx)
     }
 
     [Fact]
-    public async Task StreamTurn_AnsweredOnAnotherInstance_ResultComesWholeFromTheTranscript()
+    public async Task StreamTurn_AnsweredOnAnotherInstance_AnswerRelayedThroughStorage()
     {
-        // The activities run with their own token hand-over, as on another instance of the app: nothing reaches
-        // this request's subscription, so the answer comes from the transcript.
+        // The activities run with their own token hand-over, as on another instance of the app: nothing reaches this
+        // request's subscription, so the answer so far comes through storage. Before the real activity answers, the
+        // hook writes a partial answer as that instance would, and waits for the request to relay it.
         var elsewhere = new SessionStore(fx.Services.GetRequiredService<StorageClients>(), fx.Services.GetRequiredService<ConversationService>(),
-            new TurnStreams(), NullLogger<SessionStore>.Instance);
-        await using var host = await TestSessions.StartDurableHostAsync(elsewhere);
+            new TurnStreams(), fx.Services.GetRequiredService<IOptions<FunctionsOptions>>(), NullLogger<SessionStore>.Instance);
+        var storage = fx.Services.GetRequiredService<StorageClients>();
+        await using var host = await TestSessions.StartDurableHostAsync(elsewhere, async input =>
+        {
+            if (input.Turn.Stream)
+            {
+                await storage.Sessions.GetBlobClient(SessionNames.PartialAnswer(input.SessionId, input.Turn.TurnId)).UploadAsync(BinaryData.FromString("a red"), overwrite: true);
+                await Task.Delay(1500);
+            }
+        });
         var service = Service();
-        var id = await CreateAsync(service, host.Client, """{"question": "What is <region1>?", "regions": [[95,70,215,190]]}""");
-        var request = Json("""{"question": "What color is <region2>?", "regions": [[232,12,348,128]], "stream": true}""", $"/api/sessions/{id}/turns");
+        var id = await CreateAsync(service, host.Client, """{"question": "What color is <region1>?", "regions": [[232,12,348,128]]}""");
+        var request = Json("""{"question": "What is <region2>?", "regions": [[95,70,215,190]], "stream": true}""", $"/api/sessions/{id}/turns");
 
         await service.SubmitTurnAsync(request, host.Client, id, default);
 
         var events = SseEvents(request);
-        Assert.Equal(["turn", "result"], events.Select(e => e.Name));
-        Assert.Equal("green", events[1].Data.GetProperty("answer").GetString());
+        Assert.Equal("turn", events[0].Name);
+        Assert.Equal("result", events[^1].Name);
+        var tokens = events.Where(e => e.Name == "token").ToList();
+        Assert.Equal("a red", tokens[0].Data.GetProperty("text").GetString());
+        Assert.All(tokens, t => Assert.False(t.Data.TryGetProperty("id", out _), "a relayed token has no id"));
+        Assert.StartsWith(string.Concat(tokens.Select(t => t.Data.GetProperty("text").GetString())), "a red circle", StringComparison.Ordinal);
+        Assert.Equal("a red circle", events[^1].Data.GetProperty("answer").GetString());
+        // The relay is gone once the turn is recorded.
+        var leftovers = new List<string>();
+        await foreach (var blob in storage.Sessions.GetBlobsAsync(Azure.Storage.Blobs.Models.BlobTraits.None, Azure.Storage.Blobs.Models.BlobStates.None, SessionNames.PartialAnswers(id), default))
+        {
+            leftovers.Add(blob.Name);
+        }
+
+        Assert.Empty(leftovers);
         await host.Client.TerminateInstanceAsync(id);
+    }
+
+    [Fact]
+    public async Task PartialAnswerWriter_FirstTokenThenFlush_WritesTheAnswerSoFarAndDeletes()
+    {
+        var blob = fx.Storage.Sessions.GetBlobClient(SessionNames.PartialAnswer(Guid.NewGuid().ToString("N"), "t1"));
+        var writer = new PartialAnswerWriter(blob, TimeSpan.FromHours(1));
+
+        writer.Add(new AnswerDelta(1, "a"));
+        var first = (await blob.DownloadContentAsync()).Value.Content.ToString();
+        writer.Add(new AnswerDelta(2, " red"));
+        var beforeFlush = (await blob.DownloadContentAsync()).Value.Content.ToString();
+        writer.Flush();
+        var flushed = (await blob.DownloadContentAsync()).Value.Content.ToString();
+        await writer.DeleteAsync();
+
+        Assert.Equal("a", first);
+        Assert.Equal("a", beforeFlush);
+        Assert.Equal("a red", flushed);
+        Assert.False((await blob.ExistsAsync()).Value);
     }
 
     [Fact]
     public async Task StreamTurn_HeldBackBeforeItsFirstToken_SaysItIsWaitingThenStreams()
     {
         var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        await using var host = await TestSessions.StartDurableHostAsync(Store, () => release.Task);
+        await using var host = await TestSessions.StartDurableHostAsync(Store, _ => release.Task);
         var service = Service(progress: TimeSpan.FromMilliseconds(100));
         var id = await CreateAsync(service, host.Client);
         var request = Json("""{"question": "What is <region1>?", "regions": [[95,70,215,190]], "stream": true}""", $"/api/sessions/{id}/turns");

@@ -18,7 +18,7 @@ internal static class TestSessions
 {
     /// <summary>Starts a durable host whose activities are <paramref name="store"/>'s; each AnswerTurn first awaits
     /// <paramref name="beforeTurn"/> when given (a turn held back, as when it queues behind a slow one).</summary>
-    public static async Task<DurableTaskTestHost> StartDurableHostAsync(SessionStore store, Func<Task>? beforeTurn = null)
+    public static async Task<DurableTaskTestHost> StartDurableHostAsync(SessionStore store, Func<AnswerTurnInput, Task>? beforeTurn = null)
     {
         // The host's own port choice is random and unchecked, and collided with ports in use; take one the system
         // just gave out, and another if it was taken in between.
@@ -32,7 +32,7 @@ internal static class TestSessions
                     {
                         if (beforeTurn is not null)
                         {
-                            await beforeTurn().ConfigureAwait(false);
+                            await beforeTurn(input!).ConfigureAwait(false);
                         }
 
                         return await store.AnswerTurnAsync(input!).ConfigureAwait(false);

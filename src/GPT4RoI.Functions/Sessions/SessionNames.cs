@@ -11,6 +11,13 @@ public static class SessionNames
     public static string Image(string id) => id + "/image";
     public static string Transcript(string id) => id + "/transcript.json";
 
+    /// <summary>The answer so far of a streamed turn answered on another instance than its request (deleted once the
+    /// turn is in the transcript).</summary>
+    public static string PartialAnswer(string id, string turnId) => $"{id}/partial/{turnId}.txt";
+
+    /// <summary>The prefix of every <see cref="PartialAnswer"/> of a session.</summary>
+    public static string PartialAnswers(string id) => id + "/partial/";
+
     /// <summary>A session id is a GUID in "N" form (32 lowercase hex digits).</summary>
     public static bool IsValidId(string? id) =>
         id is { Length: 32 } && id.All(c => c is (>= '0' and <= '9') or (>= 'a' and <= 'f'));

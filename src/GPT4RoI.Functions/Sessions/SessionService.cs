@@ -180,6 +180,7 @@ public sealed class SessionService(SessionStore store, ConversationService conve
         }
 
         await store.DeleteImageAsync(id, ct).ConfigureAwait(false);
+        await store.DeletePartialAnswersAsync(id, ct).ConfigureAwait(false);
     }
 
     /// <summary>Submits a turn and waits for it without its tokens: the recorded turn, or null when it is still pending.</summary>
@@ -203,7 +204,8 @@ public sealed class SessionService(SessionStore store, ConversationService conve
     /// Raises the "turn" event and follows the turn until the transcript holds its answer or error: the tokens as the
     /// activity produces them when it runs in this process (<paramref name="streamTokens"/>; until the first one, a
     /// <see cref="TurnWaiting"/> every <see cref="FunctionsOptions.SessionProgressInterval"/>), the transcript read every
-    /// <see cref="FunctionsOptions.SessionPollInterval"/> (the only source when the turn is answered elsewhere). Ends
+    /// <see cref="FunctionsOptions.SessionPollInterval"/>, and with it the answer so far that an activity on another
+    /// instance relays through storage (<see cref="PartialAnswerWriter"/>). Ends
     /// pending after <see cref="FunctionsOptions.SessionTurnWait"/> without a token or the answer, or when the session
     /// ends first.
     /// </summary>
@@ -212,13 +214,15 @@ public sealed class SessionService(SessionStore store, ConversationService conve
     {
         var turnId = Guid.NewGuid().ToString("N");
         using var subscription = streamTokens ? streams.Subscribe(turnId) : null;
-        await client.RaiseEventAsync(id, SessionNames.TurnEvent, new TurnEvent(turnId, question, regions, DateTimeOffset.UtcNow), ct).ConfigureAwait(false);
+        await client.RaiseEventAsync(id, SessionNames.TurnEvent, new TurnEvent(turnId, question, regions, DateTimeOffset.UtcNow, streamTokens), ct).ConfigureAwait(false);
         yield return new TurnAccepted(id, turnId);
         var wait = O.SessionTurnWait;
         var accepted = DateTime.UtcNow;
         var deadline = accepted + wait;
         var tokensOpen = subscription is not null;
         var anyToken = false;
+        var inProcessTokens = false;
+        var relayed = 0;
         var nextProgress = accepted + O.SessionProgressInterval;
         while (wait > TimeSpan.Zero)
         {
@@ -242,7 +246,7 @@ public sealed class SessionService(SessionStore store, ConversationService conve
                 if (any)
                 {
                     // Tokens are progress: the wait starts again.
-                    anyToken = true;
+                    anyToken = inProcessTokens = true;
                     deadline = DateTime.UtcNow + wait;
                 }
 
@@ -269,6 +273,16 @@ public sealed class SessionService(SessionStore store, ConversationService conve
                 {
                     break;
                 }
+            }
+
+            // No token in this process yet: the turn may be answered on another instance, which relays the answer so far.
+            if (streamTokens && !inProcessTokens && await store.ReadPartialAnswerAsync(id, turnId, ct).ConfigureAwait(false) is { } partial
+                && partial.Length > relayed)
+            {
+                yield return new TurnDelta(null, partial[relayed..]);
+                relayed = partial.Length;
+                anyToken = true;
+                deadline = DateTime.UtcNow + wait;
             }
 
             if (DateTime.UtcNow >= deadline)

@@ -7,6 +7,7 @@ using GPT4RoI.Core.Imaging;
 using GPT4RoI.Core.Services;
 using GPT4RoI.Functions.Storage;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace GPT4RoI.Functions.Sessions;
 
@@ -15,7 +16,8 @@ namespace GPT4RoI.Functions.Sessions;
 /// activities. Transcript writes are conditional on the ETag read, so a DELETE or an expiry racing a turn is never
 /// overwritten.
 /// </summary>
-public sealed class SessionStore(StorageClients storage, ConversationService conversations, TurnStreams streams, ILogger<SessionStore> logger)
+public sealed class SessionStore(StorageClients storage, ConversationService conversations, TurnStreams streams, IOptions<FunctionsOptions> options,
+    ILogger<SessionStore> logger)
 {
     private const int MaxWriteAttempts = 8;
 
@@ -97,6 +99,29 @@ public sealed class SessionStore(StorageClients storage, ConversationService con
     public async Task DeleteImageAsync(string id, CancellationToken ct = default) =>
         await storage.Sessions.GetBlobClient(SessionNames.Image(id)).DeleteIfExistsAsync(cancellationToken: ct).ConfigureAwait(false);
 
+    /// <summary>The answer so far of a streamed turn relayed from another instance, or null when there is none (yet).</summary>
+    public async Task<string?> ReadPartialAnswerAsync(string id, string turnId, CancellationToken ct = default)
+    {
+        try
+        {
+            var content = await storage.Sessions.GetBlobClient(SessionNames.PartialAnswer(id, turnId)).DownloadContentAsync(ct).ConfigureAwait(false);
+            return content.Value.Content.ToString();
+        }
+        catch (RequestFailedException ex) when (ex.Status == 404)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Deletes the relayed partial answers a session still has (left by an activity that did not finish).</summary>
+    public async Task DeletePartialAnswersAsync(string id, CancellationToken ct = default)
+    {
+        await foreach (var blob in storage.Sessions.GetBlobsAsync(BlobTraits.None, BlobStates.None, SessionNames.PartialAnswers(id), ct).ConfigureAwait(false))
+        {
+            await storage.Sessions.DeleteBlobIfExistsAsync(blob.Name, cancellationToken: ct).ConfigureAwait(false);
+        }
+    }
+
     /// <summary>
     /// Activity AnswerTurn: rebuilds the conversation from the transcript (earlier questions, boxes and recorded
     /// answers, no generation), asks the new question and appends the turn (answer or error) to the transcript.
@@ -132,11 +157,17 @@ public sealed class SessionStore(StorageClients storage, ConversationService con
             return new TurnSummary(turn.TurnId, false, ErrorCode.ImageMissing, transcript.Turns.Count, SessionStates.Deleted);
         }
 
-        // The request that raised the turn may listen in this process: it gets the tokens as they come.
+        // The request that raised the turn may listen in this process: it gets the tokens as they come. A streamed
+        // turn whose request is elsewhere gets its answer relayed through storage.
         var tokens = streams.Claim(turn.TurnId);
+        var relay = tokens is null && turn.Stream
+            ? new PartialAnswerWriter(storage.Sessions.GetBlobClient(SessionNames.PartialAnswer(id, turn.TurnId)), options.Value.SessionPollInterval)
+            : null;
+        Action<AnswerDelta>? onDelta = tokens is not null ? d => tokens.TryWrite(d) : relay is not null ? relay.Add : null;
         try
         {
-            var record = await Task.Run(() => Answer(id, transcript, imageBytes, turn, tokens is null ? null : d => tokens.TryWrite(d), ct), ct).ConfigureAwait(false);
+            var record = await Task.Run(() => Answer(id, transcript, imageBytes, turn, onDelta, ct), ct).ConfigureAwait(false);
+            relay?.Flush();
             var stored = await UpdateAsync(id, t =>
                 t.State != SessionStates.Active || t.Turns.Exists(x => x.TurnId == turn.TurnId)
                     ? null
@@ -155,6 +186,10 @@ public sealed class SessionStore(StorageClients storage, ConversationService con
         {
             // After the transcript write: the listener reads the recorded turn as soon as its tokens end.
             tokens?.TryComplete();
+            if (relay is not null)
+            {
+                await relay.DeleteAsync().ConfigureAwait(false);
+            }
         }
     }
 
@@ -211,6 +246,7 @@ public sealed class SessionStore(StorageClients storage, ConversationService con
             ? t with { State = SessionStates.Expired, ExpiredUtc = now, UpdatedUtc = now }
             : null, ct).ConfigureAwait(false);
         await DeleteImageAsync(id, ct).ConfigureAwait(false);
+        await DeletePartialAnswersAsync(id, ct).ConfigureAwait(false);
         return t?.State ?? SessionStates.Deleted;
     }
 

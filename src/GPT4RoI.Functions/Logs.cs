@@ -39,6 +39,9 @@ internal static partial class Logs
     [LoggerMessage(LogEvents.SessionCreated, LogLevel.Information, "Session {Id} created ({Bytes} image bytes)")]
     public static partial void SessionCreated(ILogger logger, string id, int bytes);
 
+    [LoggerMessage(LogEvents.PartialAnswerRelayFailed, LogLevel.Warning, "Session {Id} turn {Turn}: relaying the answer through storage failed; the request gets it whole when it is recorded")]
+    public static partial void PartialAnswerRelayFailed(ILogger logger, Exception exception, string id, string turn);
+
     [LoggerMessage(LogEvents.HttpAnswered, LogLevel.Information, "{Method} {Path}: {Status} in {Ms:0.0} ms")]
     public static partial void HttpAnswered(ILogger logger, string method, string path, int status, double ms);
 

@@ -399,7 +399,7 @@ public sealed class SessionTests(AzuriteFixture fx)
     public async Task PartialAnswerWriter_FirstTokenThenFlush_WritesTheAnswerSoFarAndDeletes()
     {
         var blob = fx.Storage.Sessions.GetBlobClient(SessionNames.PartialAnswer(Guid.NewGuid().ToString("N"), "t1"));
-        var writer = new PartialAnswerWriter(blob, TimeSpan.FromHours(1));
+        var writer = new PartialAnswerWriter(blob, TimeSpan.FromHours(1), ex => Assert.Fail(ex.Message));
 
         writer.Add(new AnswerDelta(1, "a"));
         var first = (await blob.DownloadContentAsync()).Value.Content.ToString();
@@ -495,6 +495,22 @@ public sealed class SessionTests(AzuriteFixture fx)
         }
 
         Assert.Null(streams.Claim("t1"));
+    }
+
+    [Fact]
+    public void PartialAnswerWriter_StorageRefuses_RelayStopsAndTheAnswerGoesOn()
+    {
+        // A container that does not exist: every write fails.
+        var blob = Azure.Storage.Blobs.Specialized.SpecializedBlobExtensions.GetParentBlobServiceClient(fx.Storage.Sessions).GetBlobContainerClient("no-such-container-" + Guid.NewGuid().ToString("N")[..8])
+            .GetBlobClient("x.txt");
+        var failures = new List<Exception>();
+        var writer = new PartialAnswerWriter(blob, TimeSpan.Zero, failures.Add);
+
+        writer.Add(new AnswerDelta(1, "a"));
+        writer.Add(new AnswerDelta(2, " red"));
+        writer.Flush();
+
+        Assert.IsType<Azure.RequestFailedException>(Assert.Single(failures));
     }
 
     private async Task<int> SessionBlobCountAsync()

@@ -61,6 +61,9 @@ public static class LogEvents
     /// <summary>Sessions: a session was created.</summary>
     public const int SessionCreated = 203;
 
+    /// <summary>Sessions: relaying a streamed answer through storage failed; the answer goes on, the relay stops.</summary>
+    public const int PartialAnswerRelayFailed = 204;
+
     /// <summary>HTTP: a request was answered.</summary>
     public const int HttpAnswered = 301;
 

@@ -9,14 +9,16 @@ namespace GPT4RoI.Functions.Sessions;
 /// Relays a streamed turn's answer through storage when its request is on another instance: the text so far goes to
 /// <see cref="SessionNames.PartialAnswer"/> at the first token and then at most once per interval (the request reads it
 /// at the same cadence), and the blob is deleted once the turn is in the transcript. Called on the activity's thread;
-/// generation never waits for it (the engine buffers tokens for the reader).
+/// generation never waits for it (the engine buffers tokens for the reader). A failed write stops the relay, never
+/// the answer: the request then gets the answer whole from the transcript.
 /// </summary>
-public sealed class PartialAnswerWriter(BlobClient blob, TimeSpan interval)
+public sealed class PartialAnswerWriter(BlobClient blob, TimeSpan interval, Action<Exception> onFailure)
 {
     private readonly StringBuilder _text = new();
     private long _lastWrite;
     private bool _written;
     private bool _dirty;
+    private bool _failed;
 
     /// <summary>Adds a token's text; writes the answer so far when the interval has passed since the last write.</summary>
     public void Add(AnswerDelta delta)
@@ -59,7 +61,22 @@ public sealed class PartialAnswerWriter(BlobClient blob, TimeSpan interval)
 
     private void Write()
     {
-        blob.Upload(BinaryData.FromString(_text.ToString()), overwrite: true);
+        if (_failed)
+        {
+            return;
+        }
+
+        try
+        {
+            blob.Upload(BinaryData.FromString(_text.ToString()), overwrite: true);
+        }
+        catch (Azure.RequestFailedException ex)
+        {
+            _failed = true;
+            onFailure(ex);
+            return;
+        }
+
         _lastWrite = Stopwatch.GetTimestamp();
         _written = true;
         _dirty = false;

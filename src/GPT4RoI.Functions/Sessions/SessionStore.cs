@@ -161,7 +161,8 @@ public sealed class SessionStore(StorageClients storage, ConversationService con
         // turn whose request is elsewhere gets its answer relayed through storage.
         var tokens = streams.Claim(turn.TurnId);
         var relay = tokens is null && turn.Stream
-            ? new PartialAnswerWriter(storage.Sessions.GetBlobClient(SessionNames.PartialAnswer(id, turn.TurnId)), options.Value.SessionPollInterval)
+            ? new PartialAnswerWriter(storage.Sessions.GetBlobClient(SessionNames.PartialAnswer(id, turn.TurnId)), options.Value.SessionPollInterval,
+                ex => Logs.PartialAnswerRelayFailed(logger, ex, id, turn.TurnId))
             : null;
         Action<AnswerDelta>? onDelta = tokens is not null ? d => tokens.TryWrite(d) : relay is not null ? relay.Add : null;
         try

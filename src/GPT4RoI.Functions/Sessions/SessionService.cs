@@ -222,7 +222,7 @@ public sealed class SessionService(SessionStore store, ConversationService conve
         var tokensOpen = subscription is not null;
         var anyToken = false;
         var inProcessTokens = false;
-        var relayed = 0;
+        var relayed = "";
         var nextProgress = accepted + O.SessionProgressInterval;
         while (wait > TimeSpan.Zero)
         {
@@ -276,11 +276,13 @@ public sealed class SessionService(SessionStore store, ConversationService conve
             }
 
             // No token in this process yet: the turn may be answered on another instance, which relays the answer so far.
+            // Only text that continues what was sent goes on (a retried attempt starts its answer again); the result
+            // is the recorded answer in any case.
             if (streamTokens && !inProcessTokens && await store.ReadPartialAnswerAsync(id, turnId, ct).ConfigureAwait(false) is { } partial
-                && partial.Length > relayed)
+                && partial.Length > relayed.Length && partial.StartsWith(relayed, StringComparison.Ordinal))
             {
-                yield return new TurnDelta(null, partial[relayed..]);
-                relayed = partial.Length;
+                yield return new TurnDelta(null, partial[relayed.Length..]);
+                relayed = partial;
                 anyToken = true;
                 deadline = DateTime.UtcNow + wait;
             }

@@ -42,6 +42,12 @@ internal static partial class Logs
     [LoggerMessage(LogEvents.PartialAnswerRelayFailed, LogLevel.Warning, "Session {Id} turn {Turn}: relaying the answer through storage failed; the request gets it whole when it is recorded")]
     public static partial void PartialAnswerRelayFailed(ILogger logger, Exception exception, string id, string turn);
 
+    [LoggerMessage(LogEvents.StopWatchFailed, LogLevel.Warning, "Session {Id} turn {Turn}: its stop request could not be read or deleted in storage")]
+    public static partial void StopWatchFailed(ILogger logger, Exception exception, string id, string turn);
+
+    [LoggerMessage(LogEvents.TurnStopRequested, LogLevel.Information, "Session {Id} turn {Turn}: asked to stop ({Where})")]
+    public static partial void TurnStopRequested(ILogger logger, string id, string turn, string where);
+
     [LoggerMessage(LogEvents.HttpAnswered, LogLevel.Information, "{Method} {Path}: {Status} in {Ms:0.0} ms")]
     public static partial void HttpAnswered(ILogger logger, string method, string path, int status, double ms);
 

@@ -75,6 +75,7 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<IManifestIntake, ManifestIntake>();
         services.AddSingleton<IJobProcessor, JobProcessor>();
         services.AddSingleton<TurnStreams>();
+        services.AddSingleton<TurnStops>();
         services.AddSingleton<SessionStore>();
         services.AddSingleton<ISessionService, SessionService>();
         return services;

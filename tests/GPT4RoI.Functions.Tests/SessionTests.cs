@@ -360,7 +360,7 @@ public sealed class SessionTests(AzuriteFixture fx)
         // request's subscription, so the answer so far comes through storage. Before the real activity answers, the
         // hook writes a partial answer as that instance would, and waits for the request to relay it.
         var elsewhere = new SessionStore(fx.Services.GetRequiredService<StorageClients>(), fx.Services.GetRequiredService<ConversationService>(),
-            new TurnStreams(), fx.Services.GetRequiredService<IOptions<FunctionsOptions>>(), NullLogger<SessionStore>.Instance);
+            new TurnStreams(), new TurnStops(), fx.Services.GetRequiredService<IOptions<FunctionsOptions>>(), NullLogger<SessionStore>.Instance);
         var storage = fx.Services.GetRequiredService<StorageClients>();
         await using var host = await TestSessions.StartDurableHostAsync(elsewhere, async input =>
         {
@@ -386,13 +386,66 @@ public sealed class SessionTests(AzuriteFixture fx)
         Assert.Equal("a red circle", events[^1].Data.GetProperty("answer").GetString());
         // The relay is gone once the turn is recorded.
         var leftovers = new List<string>();
-        await foreach (var blob in storage.Sessions.GetBlobsAsync(Azure.Storage.Blobs.Models.BlobTraits.None, Azure.Storage.Blobs.Models.BlobStates.None, SessionNames.PartialAnswers(id), default))
+        await foreach (var blob in storage.Sessions.GetBlobsAsync(Azure.Storage.Blobs.Models.BlobTraits.None, Azure.Storage.Blobs.Models.BlobStates.None, SessionNames.TurnFiles(id), default))
         {
             leftovers.Add(blob.Name);
         }
 
         Assert.Empty(leftovers);
         await host.Client.TerminateInstanceAsync(id);
+    }
+
+    [Fact]
+    public async Task StopTurn_AskedWhileTheTurnIsQueued_RecordsTheTextSoFarAsStopped()
+    {
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var host = await TestSessions.StartDurableHostAsync(Store, _ => release.Task);
+        var service = Service();
+        var id = await CreateAsync(service, host.Client);
+        var pending = await Service(wait: TimeSpan.Zero).SubmitTurnAsync(
+            Json("""{"question": "What is <region1>?", "regions": [[95,70,215,190]]}""", $"/api/sessions/{id}/turns"), host.Client, id, default);
+        var turnId = Value(pending).GetProperty("turn_id").GetString()!;
+
+        var stopRequest = Json("{}", $"/api/sessions/{id}/turns/{turnId}/stop");
+        var stopping = await service.StopTurnAsync(stopRequest, id, turnId, default);
+        release.SetResult();
+
+        Assert.Equal(202, Status(stopping));
+        Assert.Equal("stopping", Value(stopping).GetProperty("status").GetString());
+        Assert.Equal($"/api/sessions/{id}", stopRequest.HttpContext.Response.Headers.Location.ToString());
+        var turn = (await WaitForTurnsAsync(id, 1)).Turns[0];
+        Assert.Equal("Stopped", turn.StopReason);
+        Assert.InRange(turn.GeneratedTokens!.Value, 1, 2);
+        Assert.StartsWith(turn.Answer!, "a red circle", StringComparison.Ordinal);
+        // Stopping a recorded turn changes nothing and answers the turn; the stop request is gone.
+        var again = await service.StopTurnAsync(Json("{}", $"/api/sessions/{id}/turns/{turnId}/stop"), id, turnId, default);
+        Assert.Equal(200, Status(again));
+        Assert.Equal("Stopped", Value(again).GetProperty("stop_reason").GetString());
+        Assert.False((await fx.Storage.Sessions.GetBlobClient(SessionNames.StopRequest(id, turnId)).ExistsAsync()).Value);
+        // The conversation goes on after the stopped answer.
+        var next = await TurnAsync(service, host.Client, id, """{"question": "What color is <region2>?", "regions": [[232,12,348,128]]}""");
+        Assert.Equal("green", Value(next).GetProperty("answer").GetString());
+        Assert.Equal(400, Status(await service.StopTurnAsync(Json("{}"), id, "not-a-turn", default)));
+        var unknown = Guid.NewGuid().ToString("N");
+        Assert.Equal(404, Status(await service.StopTurnAsync(Json("{}"), unknown, turnId, default)));
+        await host.Client.TerminateInstanceAsync(id);
+    }
+
+    [Fact]
+    public void TurnStops_StoppedWhileRunning_CancelsItsTokenAndForgetsItAfter()
+    {
+        var stops = new TurnStops();
+        Assert.False(stops.Stop("t1"));
+        CancellationToken token;
+        using (var running = stops.Start("t1"))
+        {
+            token = running.StopRequested;
+            Assert.False(token.IsCancellationRequested);
+            Assert.True(stops.Stop("t1"));
+            Assert.True(token.IsCancellationRequested);
+        }
+
+        Assert.False(stops.Stop("t1"));
     }
 
     [Fact]

@@ -31,7 +31,7 @@ public sealed class StartupTests
         using var doc = JsonDocument.Parse(File.ReadAllBytes(path));
         var functions = doc.RootElement.EnumerateArray().ToDictionary(f => f.GetProperty("name").GetString()!, f => f.GetProperty("bindings")[0].Clone());
         Assert.Equal(["AnswerTurn", "CreateSession", "DeleteSession", "Describe", "ExpireSession", "GetSession", "GetSessionImage", "Health", "JobPoisoned",
-            "ManifestDropped", "OpenApi", "ProcessJob", "Query", "SessionOrchestrator", "SubmitTurn", "WebPage"], functions.Keys.Order(StringComparer.Ordinal));
+            "ManifestDropped", "OpenApi", "ProcessJob", "Query", "SessionOrchestrator", "StopTurn", "SubmitTurn", "WebPage"], functions.Keys.Order(StringComparer.Ordinal));
 
         Assert.Equal("blobTrigger", functions["ManifestDropped"].GetProperty("type").GetString());
         Assert.Equal("inbox/{name}", functions["ManifestDropped"].GetProperty("path").GetString());
@@ -63,7 +63,7 @@ public sealed class StartupTests
         {
             ("CreateSession", "post", "sessions"), ("SubmitTurn", "post", "sessions/{id}/turns"),
             ("GetSession", "get", "sessions/{id}"), ("DeleteSession", "delete", "sessions/{id}"),
-            ("GetSessionImage", "get", "sessions/{id}/image"),
+            ("GetSessionImage", "get", "sessions/{id}/image"), ("StopTurn", "post", "sessions/{id}/turns/{turnId}/stop"),
         })
         {
             Assert.Equal("httpTrigger", functions[name].GetProperty("type").GetString());

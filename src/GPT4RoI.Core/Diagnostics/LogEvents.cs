@@ -64,6 +64,12 @@ public static class LogEvents
     /// <summary>Sessions: relaying a streamed answer through storage failed; the answer goes on, the relay stops.</summary>
     public const int PartialAnswerRelayFailed = 204;
 
+    /// <summary>Sessions: looking for (or deleting) a turn's stop request in storage failed; the answer goes on.</summary>
+    public const int StopWatchFailed = 205;
+
+    /// <summary>Sessions: a turn was asked to stop.</summary>
+    public const int TurnStopRequested = 206;
+
     /// <summary>HTTP: a request was answered.</summary>
     public const int HttpAnswered = 301;
 

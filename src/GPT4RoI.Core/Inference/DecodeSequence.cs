@@ -27,6 +27,7 @@ internal sealed class DecodeSequence
     private long _firstToken;
     private float[]? _firstLogits;
     private SequenceOutcome? _outcome;
+    private volatile bool _stopRequested;
 
     public DecodeSequence(int[] promptIds, float[] promptEmbeddings, GenerationOptions options, Gpt4RoIEngine engine,
         SlotHint hint, bool captureFirstLogits, CancellationToken cancellation)
@@ -137,6 +138,12 @@ internal sealed class DecodeSequence
             return true;
         }
 
+        if (_stopRequested)
+        {
+            Finish(StopReason.Stopped);
+            return true;
+        }
+
         if (_generated.Count >= Options.MaxNewTokens)
         {
             Finish(StopReason.MaxNewTokens);
@@ -146,6 +153,9 @@ internal sealed class DecodeSequence
         LastToken = token;
         return false;
     }
+
+    /// <summary>Asks the decode loop to end the answer after its next token (any thread).</summary>
+    public void RequestStop() => _stopRequested = true;
 
     /// <summary>Ends the sequence with an error (cancellation, a failed step, shutdown).</summary>
     public void Fail(Exception error)
@@ -162,7 +172,8 @@ internal sealed class DecodeSequence
         var raw = new string(_text, 0, _textLength);
         var result = new GenerationResult
         {
-            Answer = AnswerText.Clean(raw, _template),
+            // A stopped answer is what was shown so far: a stop string or "Assistant:" being held back is not part of it.
+            Answer = reason == StopReason.Stopped ? new AnswerStream(_template).Next(raw) : AnswerText.Clean(raw, _template),
             RawText = raw,
             PromptTokenIds = PromptIds,
             GeneratedTokenIds = [.. _generated],

@@ -23,6 +23,10 @@ public sealed class Generator
     /// <summary>Whether the answer is finished (or failed).</summary>
     public bool IsCompleted => Completion.IsCompleted;
 
+    /// <summary>Ends the answer after its next token with <see cref="StopReason.Stopped"/>: unlike a cancellation, the
+    /// text so far is the answer, and the conversation records it. Any thread; nothing happens once it is finished.</summary>
+    public void Stop() => _sequence.RequestStop();
+
     /// <summary>Every generated token, in order: its id, the raw text it added, and what it added to the visible
     /// answer. Ends when the answer is finished; throws the error that ended it otherwise. One reader.</summary>
     public IAsyncEnumerable<TokenEvent> ReadTokensAsync(CancellationToken cancellationToken = default) =>

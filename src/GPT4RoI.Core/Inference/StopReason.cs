@@ -11,4 +11,8 @@ public enum StopReason
 
     /// <summary>The answer reached the request's max_new_tokens.</summary>
     MaxNewTokens,
+
+    /// <summary>The caller stopped it (<see cref="Generator.Stop"/>): the answer is the text generated so far, recorded
+    /// like any other.</summary>
+    Stopped,
 }

@@ -38,11 +38,12 @@ public sealed class ConversationService(Gpt4RoIEngine engine, ImageLimits imageL
 
     /// <summary>Answers the next question of a conversation; null <paramref name="options"/> takes the model's decoding
     /// defaults. <paramref name="onDelta"/>, when given, gets the answer's text as each token adds to it, on the
-    /// calling thread, before the result returns.</summary>
+    /// calling thread, before the result returns. When <paramref name="stopRequested"/> is cancelled the answer ends
+    /// after its next token (<see cref="StopReason.Stopped"/>) and the text so far is the answer.</summary>
     /// <exception cref="Gpt4RoIException">The image, a box or the question was refused.</exception>
     public ConversationTurnResult AnswerNext(ReadOnlyMemory<byte> image, string imageName, IEnumerable<RecordedTurn> history,
         string question, IReadOnlyList<BoundingBox> regions, GenerationOptions? options, Action<AnswerDelta>? onDelta = null,
-        CancellationToken cancellationToken = default)
+        CancellationToken stopRequested = default, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(history);
         using var span = Gpt4RoITelemetry.Source.StartActivity(Gpt4RoITelemetry.ConversationTurnSpan);
@@ -59,6 +60,7 @@ public sealed class ConversationService(Gpt4RoIEngine engine, ImageLimits imageL
         span?.SetTag("gpt4roi.turn", session.Conversation.Turns.Count + 1);
         span?.SetTag("gpt4roi.regions", regions.Count);
         var generator = session.StartTurn(question, regions, options, cancellationToken: cancellationToken);
+        using var stop = stopRequested.Register(generator.Stop);
         if (onDelta is not null)
         {
             // The caller is a worker thread already (the session activity): waiting here blocks no request thread.

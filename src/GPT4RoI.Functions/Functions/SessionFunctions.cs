@@ -111,6 +111,29 @@ public sealed class SessionFunctions(ISessionService sessions, HttpRequestReader
             return new JsonResult(turn.Done, ContractJson.Options);
         });
 
+    /// <summary><c>POST /api/sessions/{id}/turns/{turnId}/stop</c>: the answer of a turn ends where it is; its text so far
+    /// is recorded as the answer (stop reason <c>Stopped</c>).</summary>
+    [Function("StopTurn")]
+    public Task<IActionResult> StopTurnAsync(
+        [HttpTrigger(AuthorizationLevel.Function, "post", Route = "sessions/{id}/turns/{turnId}/stop")] HttpRequest request,
+        string id, string turnId, CancellationToken cancellationToken) =>
+        HttpEndpoint.RunAsync(request, logger, async () =>
+        {
+            var done = await sessions.StopTurnAsync(id, turnId, cancellationToken).ConfigureAwait(false);
+            if (done is not null)
+            {
+                // Already answered: nothing to stop.
+                return new JsonResult(done, ContractJson.Options);
+            }
+
+            var links = SessionLinks.For(request, id);
+            request.HttpContext.Response.Headers.Location = links.Status;
+            return new JsonResult(new { id, turn_id = turnId, status = "stopping", status_url = links.Status }, ContractJson.Options)
+            {
+                StatusCode = StatusCodes.Status202Accepted,
+            };
+        });
+
     /// <summary><c>GET /api/sessions/{id}</c>: transcript, state and orchestration status.</summary>
     [Function("GetSession")]
     public Task<IActionResult> GetAsync(

@@ -24,6 +24,10 @@ public interface ISessionService
     /// before the first event.</summary>
     IAsyncEnumerable<SessionStreamEvent> StreamTurnAsync(string id, TurnRequest request, DurableTaskClient client, CancellationToken ct);
 
+    /// <summary>Asks a turn's answer to stop where it is (the text so far is recorded as its answer, stop reason
+    /// <c>Stopped</c>); returns the recorded turn when it was already answered, else null (stopping).</summary>
+    Task<SessionTurn?> StopTurnAsync(string id, string turnId, CancellationToken ct);
+
     /// <summary>The transcript and the orchestration's state.</summary>
     Task<SessionView> GetAsync(string id, DurableTaskClient client, CancellationToken ct);
 

@@ -13,10 +13,13 @@ public static class SessionNames
 
     /// <summary>The answer so far of a streamed turn answered on another instance than its request (deleted once the
     /// turn is in the transcript).</summary>
-    public static string PartialAnswer(string id, string turnId) => $"{id}/partial/{turnId}.txt";
+    public static string PartialAnswer(string id, string turnId) => $"{id}/turns/{turnId}.partial.txt";
 
-    /// <summary>The prefix of every <see cref="PartialAnswer"/> of a session.</summary>
-    public static string PartialAnswers(string id) => id + "/partial/";
+    /// <summary>A request to stop a turn's answer, for the instance that answers it (deleted once the turn is recorded).</summary>
+    public static string StopRequest(string id, string turnId) => $"{id}/turns/{turnId}.stop";
+
+    /// <summary>The prefix of a session's per-turn working files (<see cref="PartialAnswer"/>, <see cref="StopRequest"/>).</summary>
+    public static string TurnFiles(string id) => id + "/turns/";
 
     /// <summary>A session id is a GUID in "N" form (32 lowercase hex digits).</summary>
     public static bool IsValidId(string? id) =>

@@ -128,6 +128,25 @@ public sealed class SessionService(SessionStore store, ConversationService conve
     }
 
     /// <inheritdoc />
+    public async Task<SessionTurn?> StopTurnAsync(string id, string turnId, CancellationToken ct)
+    {
+        var transcript = await ActiveAsync(id, ct).ConfigureAwait(false);
+        if (!SessionNames.IsValidId(turnId))
+        {
+            throw new Gpt4RoIException(ErrorCode.InvalidRequest, "a turn id is 32 lowercase hex digits");
+        }
+
+        if (transcript.Turns.Find(t => t.TurnId == turnId) is { } done)
+        {
+            return done;
+        }
+
+        await store.RequestStopAsync(id, turnId, ct).ConfigureAwait(false);
+        Logs.TurnStopRequested(logger, id, turnId, "requested");
+        return null;
+    }
+
+    /// <inheritdoc />
     public async Task<SessionView> GetAsync(string id, DurableTaskClient client, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(client);
@@ -180,7 +199,7 @@ public sealed class SessionService(SessionStore store, ConversationService conve
         }
 
         await store.DeleteImageAsync(id, ct).ConfigureAwait(false);
-        await store.DeletePartialAnswersAsync(id, ct).ConfigureAwait(false);
+        await store.DeleteTurnFilesAsync(id, ct).ConfigureAwait(false);
     }
 
     /// <summary>Submits a turn and waits for it without its tokens: the recorded turn, or null when it is still pending.</summary>

@@ -16,8 +16,8 @@ namespace GPT4RoI.Functions.Sessions;
 /// activities. Transcript writes are conditional on the ETag read, so a DELETE or an expiry racing a turn is never
 /// overwritten.
 /// </summary>
-public sealed class SessionStore(StorageClients storage, ConversationService conversations, TurnStreams streams, IOptions<FunctionsOptions> options,
-    ILogger<SessionStore> logger)
+public sealed class SessionStore(StorageClients storage, ConversationService conversations, TurnStreams streams, TurnStops stops,
+    IOptions<FunctionsOptions> options, ILogger<SessionStore> logger)
 {
     private const int MaxWriteAttempts = 8;
 
@@ -113,10 +113,71 @@ public sealed class SessionStore(StorageClients storage, ConversationService con
         }
     }
 
-    /// <summary>Deletes the relayed partial answers a session still has (left by an activity that did not finish).</summary>
-    public async Task DeletePartialAnswersAsync(string id, CancellationToken ct = default)
+    /// <summary>Asks the answer of a turn to stop: in memory when this process answers it, and through storage for the
+    /// instance that does (or will: a turn still queued stops after its first token).</summary>
+    public async Task RequestStopAsync(string id, string turnId, CancellationToken ct = default)
     {
-        await foreach (var blob in storage.Sessions.GetBlobsAsync(BlobTraits.None, BlobStates.None, SessionNames.PartialAnswers(id), ct).ConfigureAwait(false))
+        stops.Stop(turnId);
+        await storage.Sessions.GetBlobClient(SessionNames.StopRequest(id, turnId)).UploadAsync(BinaryData.FromString(DateTimeOffset.UtcNow.ToString("O")),
+            overwrite: true, ct).ConfigureAwait(false);
+    }
+
+    private async Task<bool> StopRequestedAsync(string id, string turnId, CancellationToken ct)
+    {
+        try
+        {
+            return (await storage.Sessions.GetBlobClient(SessionNames.StopRequest(id, turnId)).ExistsAsync(ct).ConfigureAwait(false)).Value;
+        }
+        catch (RequestFailedException ex)
+        {
+            Logs.StopWatchFailed(logger, ex, id, turnId);
+            return false;
+        }
+    }
+
+    /// <summary>While a turn is answered, looks for its stop request in storage every poll interval; deletes any at the end.</summary>
+    private async Task WatchStopRequestAsync(string id, string turnId, RunningTurn running, CancellationToken answering)
+    {
+        var request = storage.Sessions.GetBlobClient(SessionNames.StopRequest(id, turnId));
+        var found = false;
+        try
+        {
+            while (!answering.IsCancellationRequested && !found)
+            {
+                await Task.Delay(options.Value.SessionPollInterval, answering).ConfigureAwait(false);
+                found = (await request.ExistsAsync(answering).ConfigureAwait(false)).Value;
+                if (found)
+                {
+                    running.Stop();
+                }
+            }
+        }
+        catch (OperationCanceledException) when (answering.IsCancellationRequested)
+        {
+            // The answer is recorded.
+        }
+        catch (RequestFailedException ex)
+        {
+            // Storage trouble: only a stop from another instance is lost; the answer goes on.
+            Logs.StopWatchFailed(logger, ex, id, turnId);
+        }
+
+        try
+        {
+            await request.DeleteIfExistsAsync(cancellationToken: CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (RequestFailedException ex)
+        {
+            // Left for the session's clean-up (expiry or deletion); it is never read once the turn is recorded.
+            Logs.StopWatchFailed(logger, ex, id, turnId);
+        }
+    }
+
+    /// <summary>Deletes a session's per-turn working files (relayed answers, stop requests) that an activity that did not
+    /// finish left behind.</summary>
+    public async Task DeleteTurnFilesAsync(string id, CancellationToken ct = default)
+    {
+        await foreach (var blob in storage.Sessions.GetBlobsAsync(BlobTraits.None, BlobStates.None, SessionNames.TurnFiles(id), ct).ConfigureAwait(false))
         {
             await storage.Sessions.DeleteBlobIfExistsAsync(blob.Name, cancellationToken: ct).ConfigureAwait(false);
         }
@@ -165,9 +226,19 @@ public sealed class SessionStore(StorageClients storage, ConversationService con
                 ex => Logs.PartialAnswerRelayFailed(logger, ex, id, turn.TurnId))
             : null;
         Action<AnswerDelta>? onDelta = tokens is not null ? d => tokens.TryWrite(d) : relay is not null ? relay.Add : null;
+        // A stop request reaches the answer in memory when it arrives in this process, else through storage.
+        using var running = stops.Start(turn.TurnId);
+        using var answering = new CancellationTokenSource();
+        var watcher = WatchStopRequestAsync(id, turn.TurnId, running, answering.Token);
+        // A stop requested while the turn was queued is seen before the answer starts.
+        if (await StopRequestedAsync(id, turn.TurnId, ct).ConfigureAwait(false))
+        {
+            running.Stop();
+        }
+
         try
         {
-            var record = await Task.Run(() => Answer(id, transcript, imageBytes, turn, onDelta, ct), ct).ConfigureAwait(false);
+            var record = await Task.Run(() => Answer(id, transcript, imageBytes, turn, onDelta, running.StopRequested, ct), ct).ConfigureAwait(false);
             relay?.Flush();
             var stored = await UpdateAsync(id, t =>
                 t.State != SessionStates.Active || t.Turns.Exists(x => x.TurnId == turn.TurnId)
@@ -187,6 +258,8 @@ public sealed class SessionStore(StorageClients storage, ConversationService con
         {
             // After the transcript write: the listener reads the recorded turn as soon as its tokens end.
             tokens?.TryComplete();
+            await answering.CancelAsync().ConfigureAwait(false);
+            await watcher.ConfigureAwait(false);
             if (relay is not null)
             {
                 await relay.DeleteAsync().ConfigureAwait(false);
@@ -197,7 +270,8 @@ public sealed class SessionStore(StorageClients storage, ConversationService con
     private static TurnSummary Summary(SessionTranscript t, SessionTurn turn) =>
         new(turn.TurnId, turn.Error is null, turn.Error?.Code, t.Turns.Count, t.State);
 
-    private SessionTurn Answer(string id, SessionTranscript transcript, byte[] imageBytes, TurnEvent turn, Action<AnswerDelta>? onDelta, CancellationToken ct)
+    private SessionTurn Answer(string id, SessionTranscript transcript, byte[] imageBytes, TurnEvent turn, Action<AnswerDelta>? onDelta,
+        CancellationToken stopRequested, CancellationToken ct)
     {
         var failed = new SessionTurn
         {
@@ -213,7 +287,7 @@ public sealed class SessionStore(StorageClients storage, ConversationService con
         try
         {
             var next = conversations.AnswerNext(imageBytes, SessionNames.Image(id), history, turn.Question,
-                BoundingBox.FromArrays(turn.Regions), null, onDelta, ct);
+                BoundingBox.FromArrays(turn.Regions), null, onDelta, stopRequested, ct);
             var r = next.Result;
             return failed with
             {
@@ -247,7 +321,7 @@ public sealed class SessionStore(StorageClients storage, ConversationService con
             ? t with { State = SessionStates.Expired, ExpiredUtc = now, UpdatedUtc = now }
             : null, ct).ConfigureAwait(false);
         await DeleteImageAsync(id, ct).ConfigureAwait(false);
-        await DeletePartialAnswersAsync(id, ct).ConfigureAwait(false);
+        await DeleteTurnFilesAsync(id, ct).ConfigureAwait(false);
         return t?.State ?? SessionStates.Deleted;
     }
 

@@ -104,6 +104,30 @@ public sealed class EngineBehaviourTests(EngineFixture fixture)
     }
 
     [Fact]
+    public async Task Stop_AfterTheFirstToken_RecordsTheTextSoFarAndTheConversationGoesOn()
+    {
+        using var image = Sample();
+        using var session = fixture.Engine.StartSession(image);
+        // A long answer (600 tokens), stopped after its first token.
+        var generator = session.StartTurn("What is <region1>?", [Circle], new GenerationOptions { MinNewTokens = 600, MaxNewTokens = 600 });
+        var streamed = new System.Text.StringBuilder();
+        await foreach (var t in generator.ReadTokensAsync())
+        {
+            streamed.Append(t.AnswerDelta);
+            generator.Stop();
+        }
+
+        var result = await generator.Completion;
+        Assert.Equal(StopReason.Stopped, result.StopReason);
+        Assert.InRange(result.GeneratedTokenIds.Count, 1, 10);
+        // The answer is what was shown: "Assistant:" held back while it was incomplete is not part of it.
+        Assert.Equal(streamed.ToString(), result.Answer);
+        Assert.DoesNotContain("Assistant", result.Answer, StringComparison.Ordinal);
+        Assert.Equal(result.Answer, session.Conversation.Turns[^1].Answer);
+        Assert.Equal("green", session.Ask("What color is <region2>?", [Square]).Answer);
+    }
+
+    [Fact]
     public async Task StartTurn_CancelledWhileGenerating_ThrowsAndLeavesTheConversationUnchanged()
     {
         using var image = Sample();

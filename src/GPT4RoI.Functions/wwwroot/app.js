@@ -5,7 +5,7 @@
 // (POST /api/sessions/{id}/turns) with only the new boxes. Both are asked for server-sent events, so every
 // turn's answer shows token by token; the session's recorded answer (the "result" event) is what stays.
 
-import { ApiError, createSession, deleteSession, getHealth, getSession, getSessionImage, submitTurn } from './modules/api.js';
+import { ApiError, createSession, deleteSession, getHealth, getSession, getSessionImage, stopTurn, submitTurn } from './modules/api.js';
 import { checkQuestion, formatBox, boxWidth, boxHeight, regionColor, regionFromDetail, regionTag, renumberAfterDelete } from './modules/boxes.js';
 import { el, insertAtCursor, renderChips, renderTranscript, turnItem } from './modules/chat.js';
 import { limits, polling } from './modules/config.js';
@@ -39,6 +39,7 @@ const ui = {
   question: $('question'),
   questionError: $('question-error'),
   ask: $('ask'),
+  stop: $('stop'),
   announcer: $('announcer'),
 };
 
@@ -48,6 +49,7 @@ const state = {
   session: null, // the transcript as last read: {id, state, image: {sha256}, turns}
   busy: false,
   abort: null,
+  answering: null, // the turn being answered: {sessionId, turnId}, once the server holds it
   boxErrors: new Map(), // region number → message
 };
 
@@ -176,6 +178,8 @@ function updateControls() {
   ui.ask.disabled = state.busy || !sessionActive();
   ui.ask.textContent = state.busy ? 'Answering…' : 'Ask';
   ui.ask.setAttribute('aria-busy', String(state.busy));
+  // Stop is offered once the server holds the turn being answered.
+  ui.stop.hidden = !(state.busy && state.answering);
   ui.detect.disabled = !canDraw;
   ui.imageInput.disabled = state.busy;
 }
@@ -413,7 +417,13 @@ async function ask() {
   const sent = { question, regions, offset };
   let submitted = false; // the server has the turn (it may still answer it)
   const onToken = (tok) => t.append(tok.text);
-  const onTurn = () => (submitted = true);
+  const onTurn = (accepted) => {
+    submitted = true;
+    state.answering = { sessionId: accepted.id, turnId: accepted.turn_id };
+    ui.stop.disabled = false;
+    ui.stop.textContent = 'Stop answering';
+    updateControls();
+  };
   const onWaiting = (w) => t.waiting(`Waiting for the model… ${Math.round((w.waited_ms ?? 0) / 1000)} s`);
   try {
     t.streaming();
@@ -459,10 +469,27 @@ async function ask() {
   } finally {
     state.busy = false;
     state.abort = null;
+    state.answering = null;
     updateControls();
     renderRegions();
   }
 }
+
+// Stop: the server ends the answer where it is and records the text so far; the stream then ends with that turn.
+ui.stop.addEventListener('click', async () => {
+  const answering = state.answering;
+  if (!answering) return;
+  ui.stop.disabled = true;
+  ui.stop.textContent = 'Stopping…';
+  try {
+    await stopTurn(answering.sessionId, answering.turnId);
+    announce('Stopping the answer');
+  } catch (err) {
+    ui.stop.disabled = false;
+    ui.stop.textContent = 'Stop answering';
+    showError(ui.questionError, `Could not stop the answer: ${describeError(err)}`);
+  }
+});
 
 ui.form.addEventListener('submit', (e) => {
   e.preventDefault();

@@ -49,13 +49,14 @@ public sealed class FunctionsTestHost : IAsyncDisposable
     public DurableTaskClient DurableClient => _durable.Client;
 
     /// <summary>Starts the app over <paramref name="storage"/>'s Azurite with <paramref name="settings"/> on top of the
-    /// test defaults (tiny model, that storage).</summary>
-    public static async Task<FunctionsTestHost> StartAsync(AzuriteFixture storage, Dictionary<string, string?>? settings = null)
+    /// test defaults (tiny model, that storage); every AnswerTurn first awaits <paramref name="beforeTurn"/> when given.</summary>
+    public static async Task<FunctionsTestHost> StartAsync(AzuriteFixture storage, Dictionary<string, string?>? settings = null,
+        Func<AnswerTurnInput, Task>? beforeTurn = null)
     {
         ArgumentNullException.ThrowIfNull(storage);
         var services = storage.BuildServices(settings ?? []);
         var store = services.GetRequiredService<SessionStore>();
-        var durable = await TestSessions.StartDurableHostAsync(store).ConfigureAwait(false);
+        var durable = await TestSessions.StartDurableHostAsync(store, beforeTurn).ConfigureAwait(false);
 
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
         builder.WebHost.UseKestrel().UseUrls("http://127.0.0.1:0");

@@ -27,12 +27,12 @@ public sealed partial class WebPageEndToEndTests(FunctionsHostFixture app, Brows
     [GeneratedRegex("[?&]session=([0-9a-f]{32})")]
     private static partial Regex SessionInUrl();
 
-    private async Task<IPage> OpenAsync(IBrowserContext context)
+    private async Task<IPage> OpenAsync(IBrowserContext context, FunctionsTestHost? host = null)
     {
         context.SetDefaultTimeout(60_000);
         SetDefaultExpectTimeout(60_000);
         var page = await context.NewPageAsync();
-        await page.GotoAsync(app.Host.Url("api/app/").ToString());
+        await page.GotoAsync((host ?? app.Host).Url("api/app/").ToString());
         await Expect(page.GetByTestId("health-status")).ToContainTextAsync("gpt4roi-tiny-shapes");
         return page;
     }
@@ -320,6 +320,49 @@ public sealed partial class WebPageEndToEndTests(FunctionsHostFixture app, Brows
         Assert.Contains(boxes, b => Math.Abs(b[0] - Circle[0]) <= 8 && Math.Abs(b[1] - Circle[1]) <= 8 && Math.Abs(b[2] - Circle[2]) <= 8 && Math.Abs(b[3] - Circle[3]) <= 8);
         await Expect(page.GetByTestId("detect-error")).ToBeHiddenAsync();
         await ScreenshotAsync(page, "web-detect.png");
+    }
+
+    [Fact]
+    public async Task Stop_ClickedWhileTheAnswerIsHeldBack_TheStoppedTurnIsRecordedAndShown()
+    {
+        // An app of its own whose turns wait for this test before they are answered: the page shows the turn waiting
+        // with the Stop button; Stop is clicked before the answer starts, so it ends after its first token.
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var held = await FunctionsTestHost.StartAsync(app.Storage, new()
+        {
+            ["Gpt4RoI:SessionTurnWait"] = "00:01:00",
+            ["Gpt4RoI:SessionPollInterval"] = "00:00:00.050",
+            ["Gpt4RoI:SessionProgressInterval"] = "00:00:00.200",
+        }, _ => release.Task);
+        await using var context = await browser.Browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = 1100, Height = 760 } });
+        var page = await OpenAsync(context, held);
+        await UploadAsync(page);
+        await DrawAsync(page, Circle);
+        await page.GetByTestId("question-input").FillAsync("What is <region1>?");
+        await page.GetByTestId("ask-button").ClickAsync();
+
+        var stop = page.GetByTestId("stop-button");
+        await Expect(stop).ToBeVisibleAsync();
+        await Expect(page.GetByTestId("turn-answer").First).ToContainTextAsync("Waiting for the model");
+        await ScreenshotAsync(page, "web-waiting.png");
+        var stopped = page.WaitForResponseAsync(r => r.Url.Contains("/stop", StringComparison.Ordinal));
+        await stop.ClickAsync();
+        Assert.Equal(202, (await stopped).Status);
+        release.SetResult();
+
+        var turn = page.GetByTestId("turn").First;
+        await Expect(turn).ToHaveAttributeAsync("data-state", "done");
+        await Expect(turn.GetByTestId("turn-meta")).ToContainTextAsync("stopped");
+        await Expect(stop).ToBeHiddenAsync();
+        var id = SessionInUrl().Match(page.Url).Groups[1].Value;
+        var transcript = (await held.Services.GetRequiredService<SessionStore>().ReadAsync(id))!.Value.Transcript;
+        Assert.Equal("Stopped", transcript.Turns.Single().StopReason);
+        // The conversation goes on: the next question is answered in full.
+        await DrawAsync(page, Square);
+        await page.GetByTestId("question-input").FillAsync("What color is <region2>?");
+        await page.GetByTestId("ask-button").ClickAsync();
+        await Expect(page.GetByTestId("turn")).ToHaveCountAsync(2);
+        await Expect(page.GetByTestId("turn").Nth(1).GetByTestId("turn-answer")).ToHaveTextAsync("green");
     }
 
     [Fact]

@@ -143,6 +143,18 @@ export async function submitTurn(id, { question, regions, stream = false, onToke
   return readAnswer(response, { onToken, onTurn, onWaiting, signal });
 }
 
+/**
+ * POST /api/sessions/{id}/turns/{turnId}/stop: the answer ends where it is and the text so far is recorded.
+ * 202 {id, turn_id, status: "stopping"}; 200 the turn when it was already recorded.
+ */
+export async function stopTurn(id, turnId) {
+  const response = await send(`sessions/${encodeURIComponent(id)}/turns/${encodeURIComponent(turnId)}/stop`, {
+    method: 'POST',
+    headers: { Accept: 'application/json' },
+  });
+  return response.json();
+}
+
 /** GET /api/sessions/{id} → the transcript {id, state, image: {sha256, size, source}, turns, runtime_status, ...}. */
 export async function getSession(id, { signal } = {}) {
   const response = await send(`sessions/${encodeURIComponent(id)}`, { headers: { Accept: 'application/json' }, signal });

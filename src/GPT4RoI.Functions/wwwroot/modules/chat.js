@@ -36,6 +36,7 @@ function meta(turn) {
   if (turn.generated_tokens !== undefined) parts.push(`${turn.generated_tokens} tokens`);
   const ms = turn.timings_ms?.total ?? (turn.prefill_ms !== undefined ? turn.prefill_ms + turn.decode_ms : undefined);
   if (ms !== undefined) parts.push(`${Math.round(ms)} ms`);
+  if (turn.stop_reason === 'Stopped') parts.push('stopped');
   return parts.join(' · ');
 }
 
@@ -85,7 +86,7 @@ export function turnItem(question, { turnId } = {}) {
         return;
       }
       item.dataset.state = 'done';
-      answer.textContent = turn.answer ?? streamed;
+      answer.textContent = turn.answer || (turn.stop_reason === 'Stopped' ? '(stopped before any text)' : turn.answer ?? streamed);
       info.textContent = meta(turn);
     },
     fail(message) {

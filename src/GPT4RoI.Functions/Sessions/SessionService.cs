@@ -141,8 +141,8 @@ public sealed class SessionService(SessionStore store, ConversationService conve
             return done;
         }
 
-        await store.RequestStopAsync(id, turnId, ct).ConfigureAwait(false);
-        Logs.TurnStopRequested(logger, id, turnId, "requested");
+        var here = await store.RequestStopAsync(id, turnId, ct).ConfigureAwait(false);
+        Logs.TurnStopRequested(logger, id, turnId, here ? "answered in this process" : "through storage, for the instance that answers it");
         return null;
     }
 

@@ -114,12 +114,13 @@ public sealed class SessionStore(StorageClients storage, ConversationService con
     }
 
     /// <summary>Asks the answer of a turn to stop: in memory when this process answers it, and through storage for the
-    /// instance that does (or will: a turn still queued stops after its first token).</summary>
-    public async Task RequestStopAsync(string id, string turnId, CancellationToken ct = default)
+    /// instance that does (or will: a turn still queued stops after its first token). True when it was stopped here.</summary>
+    public async Task<bool> RequestStopAsync(string id, string turnId, CancellationToken ct = default)
     {
-        stops.Stop(turnId);
+        var here = stops.Stop(turnId);
         await storage.Sessions.GetBlobClient(SessionNames.StopRequest(id, turnId)).UploadAsync(BinaryData.FromString(DateTimeOffset.UtcNow.ToString("O")),
             overwrite: true, ct).ConfigureAwait(false);
+        return here;
     }
 
     private async Task<bool> StopRequestedAsync(string id, string turnId, CancellationToken ct)

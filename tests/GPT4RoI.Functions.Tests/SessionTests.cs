@@ -415,7 +415,7 @@ public sealed class SessionTests(AzuriteFixture fx)
         Assert.Equal($"/api/sessions/{id}", stopRequest.HttpContext.Response.Headers.Location.ToString());
         var turn = (await WaitForTurnsAsync(id, 1)).Turns[0];
         Assert.Equal("Stopped", turn.StopReason);
-        Assert.InRange(turn.GeneratedTokens!.Value, 1, 2);
+        Assert.Equal(1, turn.GeneratedTokens);
         Assert.StartsWith(turn.Answer!, "a red circle", StringComparison.Ordinal);
         // Stopping a recorded turn changes nothing and answers the turn; the stop request is gone.
         var again = await service.StopTurnAsync(Json("{}", $"/api/sessions/{id}/turns/{turnId}/stop"), id, turnId, default);

@@ -48,9 +48,11 @@ public sealed class ChatSession : IDisposable, ITurnRecorder
     /// <exception cref="RegionInputException">A box is not finite, inverted, empty or outside the image.</exception>
     /// <exception cref="PromptException">The question or its region tags are not acceptable, or the conversation is too long.</exception>
     /// <exception cref="InvalidOperationException">The previous turn is still being answered.</exception>
+    /// <remarks>When <paramref name="stopRequested"/> is cancelled, the answer ends after its next token as
+    /// <see cref="Generator.Stop"/> ends it (one token when it is cancelled already).</remarks>
     public Generator StartTurn(string question, IReadOnlyList<BoundingBox>? newBoxes = null, GenerationOptions? options = null,
-        bool captureFirstLogits = false, CancellationToken cancellationToken = default) =>
-        Start(question, newBoxes, null, options, captureFirstLogits, cancellationToken);
+        bool captureFirstLogits = false, CancellationToken stopRequested = default, CancellationToken cancellationToken = default) =>
+        Start(question, newBoxes, null, options, captureFirstLogits, stopRequested, cancellationToken);
 
     /// <summary>
     /// Starts the first turn in a one-turn detection prompt mode (<see cref="Conversation.AddDetectionTurn"/>):
@@ -64,11 +66,11 @@ public sealed class ChatSession : IDisposable, ITurnRecorder
     {
         ArgumentNullException.ThrowIfNull(imageIntro);
         ArgumentNullException.ThrowIfNull(boxes);
-        return Start(question, boxes, imageIntro, options, false, cancellationToken);
+        return Start(question, boxes, imageIntro, options, false, default, cancellationToken);
     }
 
     private Generator Start(string question, IReadOnlyList<BoundingBox>? newBoxes, string? detectionIntro, GenerationOptions? options,
-        bool captureFirstLogits, CancellationToken cancellationToken)
+        bool captureFirstLogits, CancellationToken stopRequested, CancellationToken cancellationToken)
     {
         if (_current is { IsCompleted: false })
         {
@@ -88,6 +90,8 @@ public sealed class ChatSession : IDisposable, ITurnRecorder
         }
 
         sequence.Recorder = this;
+        // Before the hand-over: a stop requested already ends the answer at its first token.
+        sequence.StopWhen(stopRequested);
         _current = new Generator(sequence);
         _generation = TraceGeneration(sequence);
         _engine.Submit(sequence);
@@ -146,14 +150,14 @@ public sealed class ChatSession : IDisposable, ITurnRecorder
     /// <exception cref="PromptException">The question or its region tags are not acceptable.</exception>
     public GenerationResult Ask(string question, IReadOnlyList<BoundingBox>? newBoxes = null, GenerationOptions? options = null,
         bool captureFirstLogits = false, CancellationToken cancellationToken = default) =>
-        StartTurn(question, newBoxes, options, captureFirstLogits, cancellationToken).Completion.GetAwaiter().GetResult();
+        StartTurn(question, newBoxes, options, captureFirstLogits, cancellationToken: cancellationToken).Completion.GetAwaiter().GetResult();
 
     /// <summary>Asks a question; the task completes with the recorded answer.</summary>
     /// <exception cref="RegionInputException">A box is not finite, inverted, empty or outside the image.</exception>
     /// <exception cref="PromptException">The question or its region tags are not acceptable.</exception>
     public Task<GenerationResult> AskAsync(string question, IReadOnlyList<BoundingBox>? newBoxes = null, GenerationOptions? options = null,
         CancellationToken cancellationToken = default) =>
-        StartTurn(question, newBoxes, options, captureFirstLogits: false, cancellationToken).Completion;
+        StartTurn(question, newBoxes, options, captureFirstLogits: false, cancellationToken: cancellationToken).Completion;
 
     /// <summary>
     /// Records a turn answered earlier (e.g. loaded from a stored transcript) without generating: validates the new

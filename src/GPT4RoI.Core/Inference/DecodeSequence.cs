@@ -28,6 +28,7 @@ internal sealed class DecodeSequence
     private float[]? _firstLogits;
     private SequenceOutcome? _outcome;
     private volatile bool _stopRequested;
+    private CancellationTokenRegistration _stopRegistration;
 
     public DecodeSequence(int[] promptIds, float[] promptEmbeddings, GenerationOptions options, Gpt4RoIEngine engine,
         SlotHint hint, bool captureFirstLogits, CancellationToken cancellation)
@@ -157,6 +158,15 @@ internal sealed class DecodeSequence
     /// <summary>Asks the decode loop to end the answer after its next token (any thread).</summary>
     public void RequestStop() => _stopRequested = true;
 
+    /// <summary>Requests the stop when <paramref name="stopRequested"/> is cancelled (at once when it is already).</summary>
+    public void StopWhen(CancellationToken stopRequested)
+    {
+        if (stopRequested.CanBeCanceled)
+        {
+            _stopRegistration = stopRequested.Register(RequestStop);
+        }
+    }
+
     /// <summary>Ends the sequence with an error (cancellation, a failed step, shutdown).</summary>
     public void Fail(Exception error)
     {
@@ -221,6 +231,7 @@ internal sealed class DecodeSequence
 
     private void Release()
     {
+        _stopRegistration.Dispose();
         var text = Interlocked.Exchange(ref _text, []);
         if (text.Length > 0)
         {

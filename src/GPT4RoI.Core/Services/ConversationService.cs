@@ -59,8 +59,7 @@ public sealed class ConversationService(Gpt4RoIEngine engine, ImageLimits imageL
         var first = session.Boxes.Count + 1;
         span?.SetTag("gpt4roi.turn", session.Conversation.Turns.Count + 1);
         span?.SetTag("gpt4roi.regions", regions.Count);
-        var generator = session.StartTurn(question, regions, options, cancellationToken: cancellationToken);
-        using var stop = stopRequested.Register(generator.Stop);
+        var generator = session.StartTurn(question, regions, options, stopRequested: stopRequested, cancellationToken: cancellationToken);
         if (onDelta is not null)
         {
             // The caller is a worker thread already (the session activity): waiting here blocks no request thread.

@@ -239,14 +239,13 @@ public sealed class SessionService(SessionStore store, ConversationService conve
         var accepted = DateTime.UtcNow;
         var deadline = accepted + wait;
         var tokensOpen = subscription is not null;
-        var anyToken = false;
         var inProcessTokens = false;
         var relayed = "";
         var nextProgress = accepted + O.SessionProgressInterval;
         while (wait > TimeSpan.Zero)
         {
             var nextLook = DateTime.UtcNow + O.SessionPollInterval;
-            if (streamTokens && !anyToken && DateTime.UtcNow >= nextProgress)
+            if (streamTokens && !inProcessTokens && relayed.Length == 0 && DateTime.UtcNow >= nextProgress)
             {
                 nextProgress = DateTime.UtcNow + O.SessionProgressInterval;
                 yield return new TurnWaiting(id, turnId, DateTime.UtcNow - accepted);
@@ -265,7 +264,7 @@ public sealed class SessionService(SessionStore store, ConversationService conve
                 if (any)
                 {
                     // Tokens are progress: the wait starts again.
-                    anyToken = inProcessTokens = true;
+                    inProcessTokens = true;
                     deadline = DateTime.UtcNow + wait;
                 }
 
@@ -302,7 +301,6 @@ public sealed class SessionService(SessionStore store, ConversationService conve
             {
                 yield return new TurnDelta(null, partial[relayed.Length..]);
                 relayed = partial;
-                anyToken = true;
                 deadline = DateTime.UtcNow + wait;
             }
 

@@ -136,18 +136,16 @@ public sealed class SessionStore(StorageClients storage, ConversationService con
         }
     }
 
-    /// <summary>While a turn is answered, looks for its stop request in storage every poll interval; deletes any at the end.</summary>
+    /// <summary>While a turn is answered, looks for its stop request in storage every poll interval.</summary>
     private async Task WatchStopRequestAsync(string id, string turnId, RunningTurn running, CancellationToken answering)
     {
         var request = storage.Sessions.GetBlobClient(SessionNames.StopRequest(id, turnId));
-        var found = false;
         try
         {
-            while (!answering.IsCancellationRequested && !found)
+            while (!running.StopRequested.IsCancellationRequested)
             {
                 await Task.Delay(options.Value.SessionPollInterval, answering).ConfigureAwait(false);
-                found = (await request.ExistsAsync(answering).ConfigureAwait(false)).Value;
-                if (found)
+                if ((await request.ExistsAsync(answering).ConfigureAwait(false)).Value)
                 {
                     running.Stop();
                 }
@@ -162,10 +160,14 @@ public sealed class SessionStore(StorageClients storage, ConversationService con
             // Storage trouble: only a stop from another instance is lost; the answer goes on.
             Logs.StopWatchFailed(logger, ex, id, turnId);
         }
+    }
 
+    /// <summary>Deletes the stop request of a turn that was stopped (every stop request writes one).</summary>
+    private async Task DeleteStopRequestAsync(string id, string turnId)
+    {
         try
         {
-            await request.DeleteIfExistsAsync(cancellationToken: CancellationToken.None).ConfigureAwait(false);
+            await storage.Sessions.GetBlobClient(SessionNames.StopRequest(id, turnId)).DeleteIfExistsAsync().ConfigureAwait(false);
         }
         catch (RequestFailedException ex)
         {
@@ -261,6 +263,10 @@ public sealed class SessionStore(StorageClients storage, ConversationService con
             tokens?.TryComplete();
             await answering.CancelAsync().ConfigureAwait(false);
             await watcher.ConfigureAwait(false);
+            if (running.StopRequested.IsCancellationRequested)
+            {
+                await DeleteStopRequestAsync(id, turn.TurnId).ConfigureAwait(false);
+            }
             if (relay is not null)
             {
                 await relay.DeleteAsync().ConfigureAwait(false);
